@@ -1,0 +1,123 @@
+"""What a check is, and the context it runs in.
+
+A check is a small function `(ctx) -> Verdict`. It asks the student's code for answers through
+`ctx` (which talks to the sandboxed worker) and decides, here in the grader's process, whether
+those answers are right. Points and visibility come from the rubric, not from the check.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Protocol
+
+import numpy as np
+
+
+class Transport(Protocol):
+    """Sends one request to wherever the student's code lives and returns the decoded value.
+
+    Raises `grader.errors.StudentCodeError` when the code raised, timed out, crashed or is missing.
+    Implemented by `grader.worker.client.WorkerClient` (sandboxed) and
+    `grader.worker.in_process.InProcessTransport` (a notebook's own kernel, for self-checks).
+    """
+
+    def request(self, header: dict, timeout: float) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check. `fraction` gives partial credit (None: all or nothing)."""
+
+    passed: bool
+    feedback: str = ""
+    diagnosis: Optional[str] = None
+    fraction: Optional[float] = None
+
+    @property
+    def credit(self) -> float:
+        if self.fraction is not None:
+            return float(min(1.0, max(0.0, self.fraction)))
+        return 1.0 if self.passed else 0.0
+
+
+def ok(feedback: str = "") -> Verdict:
+    return Verdict(True, feedback)
+
+
+def fail(feedback: str, diagnosis: Optional[str] = None, fraction: Optional[float] = None) -> Verdict:
+    return Verdict(False, feedback, diagnosis, fraction)
+
+
+@dataclass(frozen=True)
+class Check:
+    exercise: str  # file stem, e.g. "ex1_activations_losses"
+    name: str  # test name in the report and the rubric, e.g. "sigmoid.values"
+    run: Callable[["CheckContext"], Verdict]
+    needs: tuple[str, ...] = ()  # contract names it calls: missing ones give status "missing"
+    hint: str = ""  # one line a student sees when it fails
+    timeout: Optional[float] = None  # seconds for each call; None: the grading run's default
+
+
+REGISTRY: dict[str, dict[str, Check]] = {}
+
+
+def check(exercise: str, name: str, *, needs: tuple[str, ...] = (), hint: str = "",
+          timeout: Optional[float] = None) -> Callable[[Callable[["CheckContext"], Verdict]], Callable]:
+    """Register a check function under `exercise` and `name`."""
+
+    def register(fn: Callable[["CheckContext"], Verdict]) -> Callable:
+        REGISTRY.setdefault(exercise, {})[name] = Check(exercise, name, fn, tuple(needs), hint, timeout)
+        return fn
+
+    return register
+
+
+def seed_for(seed: int, *parts: str) -> int:
+    """A stable 64-bit seed for one check, so each check's inputs do not depend on the others."""
+    digest = hashlib.sha256("\x1f".join([str(seed), *parts]).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use. Only `call`, `method`, `getattr` and `program` reach student code."""
+
+    exercise: str
+    transport: Transport
+    seed: int = 0
+    student_id: str = ""
+    timeout: float = 10.0
+    test_name: str = ""
+    calls: int = field(default=0)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(seed_for(self.seed, self.exercise, self.test_name))
+
+    def _send(self, header: dict, timeout: Optional[float]) -> Any:
+        self.calls += 1
+        return self.transport.request(header, timeout=self.timeout if timeout is None else timeout)
+
+    def call(self, name: str, *args: Any, timeout: Optional[float] = None, **kwargs: Any) -> Any:
+        """Call the student's `name(*args, **kwargs)` and return the result as plain data."""
+        return self._send({"op": "call", "module": self.exercise, "name": name,
+                           "args": list(args), "kwargs": kwargs}, timeout)
+
+    def call_with_args(self, name: str, *args: Any, timeout: Optional[float] = None,
+                       **kwargs: Any) -> tuple[Any, list[Any]]:
+        """Like `call`, and also return the arguments as they were after the call (mutation checks)."""
+        reply = self._send({"op": "call", "module": self.exercise, "name": name, "args": list(args),
+                            "kwargs": kwargs, "return_args": True}, timeout)
+        return reply["value"], reply["args_after"]
+
+    def method(self, handle: dict, name: str, *args: Any, timeout: Optional[float] = None,
+               **kwargs: Any) -> Any:
+        return self._send({"op": "method", "handle": handle, "name": name, "args": list(args),
+                           "kwargs": kwargs}, timeout)
+
+    def getattr(self, handle: dict, name: str, timeout: Optional[float] = None) -> Any:
+        return self._send({"op": "getattr", "handle": handle, "name": name}, timeout)
+
+    def program(self, kind: str, spec: dict, timeout: Optional[float] = None) -> Any:
+        """Run one of the worker's graph programs (see grader/worker/inside/programs.py)."""
+        return self._send({"op": "program", "module": self.exercise, "kind": kind, "spec": spec}, timeout)
