@@ -46,6 +46,8 @@ class ExerciseResult:
     name: str
     source: Optional[str]  # file name in the submission, None when the exercise is absent
     tests: list[TestResult] = field(default_factory=list)
+    # notebook cells that raised while loading: {"cell": index, "message": "..."}; later cells still ran
+    cell_errors: list[dict] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -67,6 +69,7 @@ class SubmissionResult:
     sandbox: str = "none"
     duration_s: float = 0.0
     grader_version: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:

@@ -88,11 +88,18 @@ class CheckContext:
     student_id: str = ""
     timeout: float = 10.0
     test_name: str = ""
+    settings: dict = field(default_factory=dict)  # the rubric's [settings] table for this exercise
     calls: int = field(default=0)
 
     @property
     def rng(self) -> np.random.Generator:
         return np.random.default_rng(seed_for(self.seed, self.exercise, self.test_name))
+
+    def fixture(self, name: str) -> dict:
+        """Public-check data for this exercise (shipped with the release, or built from the reference)."""
+        from grader.checks.fixtures import load_fixture
+
+        return load_fixture(self.exercise, name)
 
     def _send(self, header: dict, timeout: Optional[float]) -> Any:
         self.calls += 1

@@ -1,0 +1,108 @@
+"""Grade a class: discover submissions, grade them (in parallel), write each report as it lands.
+
+One bad submission never stops the batch: each is graded on its own and any failure becomes that
+student's report. Reports already on disk for the same submission hash, grader version, seed and
+visibility are kept (a re-run after an interruption only grades what is left); `force` regrades.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import grader
+from grader.pipeline import GradingOptions, grade_submission
+from grader.reports.json_report import read_report, report_path, write_json_atomic, write_report
+from grader.reports.summary import summarize
+from grader.results import GradingError, SubmissionResult
+from grader.submission.discover import Submission, discover
+from grader.submission.staging import submission_sha256
+
+Progress = Callable[[int, int, SubmissionResult, bool], None]  # done, total, result, skipped
+
+
+@dataclass
+class BatchResult:
+    results: list[SubmissionResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # students whose existing report was kept
+    out_dir: Optional[Path] = None
+
+
+def _safe_grade(submission: Submission, options: GradingOptions) -> SubmissionResult:
+    """grade_submission, with any failure of the grader itself turned into this student's report."""
+    try:
+        return grade_submission(submission, options)
+    except Exception as exc:  # the batch goes on; the instructor sees why in this report
+        result = SubmissionResult(student=submission.student, path=str(submission.path), sha256="",
+                                  seed=options.seed, grader_version=grader.__version__)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        result.errors.append(GradingError("crash", f"grading stopped for this submission: {detail}"))
+        return result
+
+
+def _reusable(path: Path, sha256: str, options: GradingOptions) -> Optional[SubmissionResult]:
+    """The existing report at `path` if it graded the same bytes the same way."""
+    try:
+        old = read_report(path)
+    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        return None
+    if old.sha256 == sha256 and old.grader_version == grader.__version__ and old.seed == options.seed \
+            and sha256 and not any(e.kind == "crash" for e in old.errors):
+        return old
+    return None
+
+
+def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions = GradingOptions(),
+                jobs: int = 1, force: bool = False, progress: Optional[Progress] = None) -> BatchResult:
+    """Grade every submission found under `paths`, writing `out_dir/<student>.json` and `summary.json`."""
+    submissions = discover([Path(p) for p in paths])
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    batch = BatchResult(out_dir=out_dir)
+    todo: list[Submission] = []
+    for sub in submissions:
+        old = None if force else _reusable(report_path(out_dir, sub.student), submission_sha256(sub), options)
+        if old is not None:
+            batch.results.append(old)
+            batch.skipped.append(sub.student)
+        else:
+            todo.append(sub)
+    total = len(submissions)
+    if progress:
+        for done, old in enumerate(batch.results, start=1):
+            progress(done, total, old, True)
+
+    def finish(result: SubmissionResult) -> None:
+        write_report(result, out_dir)
+        batch.results.append(result)
+        if progress:
+            progress(len(batch.results), total, result, False)
+
+    if jobs <= 1 or len(todo) <= 1:
+        for sub in todo:
+            finish(_safe_grade(sub, options))
+    else:
+        # Processes, not threads: checks do numpy work in the grader too. forkserver keeps the
+        # pool's processes free of this process's threads and open files.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures: dict[Future, Submission] = {pool.submit(_safe_grade, sub, options): sub for sub in todo}
+            for future in as_completed(futures):
+                sub = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the pool process itself died
+                    result = SubmissionResult(student=sub.student, path=str(sub.path), sha256="",
+                                              seed=options.seed, grader_version=grader.__version__)
+                    result.errors.append(GradingError("crash", f"grading process failed: {exc!r}"))
+                finish(result)
+    sandbox = next((r.sandbox for r in batch.results if r.sandbox), "none")
+    write_json_atomic(out_dir / "summary.json",
+                      summarize(batch.results, grader_version=grader.__version__, seed=options.seed,
+                                sandbox=sandbox))
+    batch.results.sort(key=lambda r: r.student)
+    return batch

@@ -1,0 +1,106 @@
+"""Run one exercise's checks against one transport and turn verdicts into scored results.
+
+This is where statuses come from: a Verdict gives passed/failed, a StudentCodeError gives
+error/timeout/missing/blocked, and a bug in a check itself is reported as the grader's fault
+instead of costing the student points silently.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Optional
+
+from grader.checks.base import Check, CheckContext, Transport
+from grader.errors import StudentCodeError
+from grader.results import ExerciseResult, GradingError, TestResult
+from grader.rubric import Rubric
+
+# Exercises ask for hand-written gradients: frameworks that would do the work are blocked.
+FORBIDDEN_MODULES = ("torch", "jax", "jaxlib", "autograd", "tensorflow", "mxnet", "tinygrad", "micrograd")
+
+
+@dataclass
+class LoadOutcome:
+    """What the worker said when it loaded the exercise's module."""
+
+    defined: set[str] = field(default_factory=set)
+    cell_errors: list[dict] = field(default_factory=list)
+    error: Optional[StudentCodeError] = None
+
+
+def load_module(transport: Transport, exercise: str, *, timeout: float) -> LoadOutcome:
+    try:
+        value = transport.request({"op": "load", "module": exercise, "forbidden": list(FORBIDDEN_MODULES)},
+                                  timeout=timeout)
+    except StudentCodeError as exc:
+        return LoadOutcome(error=exc)
+    return LoadOutcome(defined=set(value.get("defined", [])), cell_errors=list(value.get("cell_errors", [])))
+
+
+def _result(check: Check, rubric: Rubric, status: str, credit: float, feedback: str,
+            diagnosis: Optional[str] = None) -> TestResult:
+    item = rubric.tests[check.name]
+    return TestResult(name=check.name, score=round(item.points * credit, 6), max_score=item.points,
+                      status=status, visibility=item.visibility, feedback=feedback,
+                      diagnosis=diagnosis, hint=check.hint if status != "passed" else "")
+
+
+def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str],
+              errors: list[GradingError]) -> TestResult:
+    missing = [name for name in check.needs if name not in defined]
+    if missing:
+        return _result(check, rubric, "missing", 0.0,
+                       f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined.")
+    ctx.test_name = check.name
+    try:
+        verdict = check.run(ctx)
+    except StudentCodeError as exc:
+        if exc.event:
+            errors.append(GradingError(exc.event, f"{check.name}: {exc.message}", ctx.exercise))
+        return _result(check, rubric, exc.status, 0.0, exc.message)
+    except Exception as exc:  # a bug in the check, not in the student's code
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        errors.append(GradingError("crash", f"grader check {check.name} failed: {detail}", ctx.exercise))
+        return _result(check, rubric, "error", 0.0,
+                       "The grader could not finish this check (its own fault, not yours); "
+                       "your instructor has the details.")
+    status = "passed" if verdict.passed else "failed"
+    return _result(check, rubric, status, verdict.credit, verdict.feedback, verdict.diagnosis)
+
+
+def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks: list[Check],
+                 source: Optional[str], seed: int = 0, student_id: str = "", timeout: float = 10.0,
+                 budget: float = 120.0, errors: Optional[list[GradingError]] = None) -> ExerciseResult:
+    """Load the exercise in the worker, run `checks` in order, and score them with `rubric`.
+
+    `timeout` bounds each call into student code; `budget` bounds the whole exercise, after which
+    the remaining tests are marked timeout instead of running.
+    """
+    errors = errors if errors is not None else []
+    result = ExerciseResult(name=exercise, source=source)
+    if source is None:
+        for chk in checks:
+            result.tests.append(_result(chk, rubric, "missing", 0.0,
+                                        f"No {exercise}.ipynb or {exercise}.py in the submission."))
+        return result
+    loaded = load_module(transport, exercise, timeout=max(timeout, 30.0))
+    if loaded.error is not None:
+        exc = loaded.error
+        if exc.event:
+            errors.append(GradingError(exc.event, f"loading {source}: {exc.message}", exercise))
+        for chk in checks:
+            result.tests.append(_result(chk, rubric, exc.status if exc.status != "missing" else "error",
+                                        0.0, f"{source} could not be loaded: {exc.message}"))
+        return result
+    result.cell_errors = loaded.cell_errors
+    ctx = CheckContext(exercise=exercise, transport=transport, seed=seed, student_id=student_id,
+                       timeout=timeout, settings=dict(rubric.settings))
+    started = time.monotonic()
+    for chk in checks:
+        if time.monotonic() - started > budget:
+            result.tests.append(_result(chk, rubric, "timeout", 0.0,
+                                        f"Not run: {exercise} used up its time budget of {budget:.0f} s."))
+            continue
+        result.tests.append(run_check(chk, ctx, rubric, loaded.defined, errors))
+    return result

@@ -1,0 +1,67 @@
+"""The class summary: `DIR/summary.json` and the table printed after a batch."""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from typing import Any, Iterable
+
+from grader.results import SubmissionResult
+
+SUMMARY_SCHEMA = "backprop-grader/summary/1"
+
+
+def summarize(results: Iterable[SubmissionResult], *, grader_version: str, seed: int,
+              sandbox: str) -> dict[str, Any]:
+    results = sorted(results, key=lambda r: r.student)
+    scores = [r.score for r in results]
+    diagnoses = Counter(t.diagnosis for r in results for ex in r.exercises for t in ex.tests if t.diagnosis)
+    passed: Counter = Counter()
+    total: Counter = Counter()
+    for r in results:
+        for ex in r.exercises:
+            for t in ex.tests:
+                key = f"{ex.name}/{t.name}"
+                total[key] += 1
+                passed[key] += t.status == "passed"
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "grader": {"version": grader_version, "seed": seed, "sandbox": sandbox},
+        "count": len(results),
+        "students": [
+            {"student": r.student, "score": r.score, "max_score": r.max_score, "report": f"{r.student}.json",
+             "sha256": r.sha256, "errors": [e.kind for e in r.errors],
+             "exercises": {ex.name: ex.score for ex in r.exercises}}
+            for r in results
+        ],
+        "statistics": {
+            "mean": round(statistics.fmean(scores), 3) if scores else None,
+            "median": round(statistics.median(scores), 3) if scores else None,
+            "min": min(scores) if scores else None,
+            "max": max(scores) if scores else None,
+        },
+        "pass_rate": {key: round(passed[key] / total[key], 4) for key in sorted(total)},
+        "diagnoses": dict(diagnoses.most_common()),
+    }
+
+
+def _short(name: str) -> str:
+    return name.split("_", 1)[0]  # ex3_mlp_backprop -> ex3
+
+
+def summary_table(results: Iterable[SubmissionResult]) -> str:
+    """A plain-text table: one row per student, a column per exercise, the total and any errors."""
+    results = sorted(results, key=lambda r: r.student)
+    if not results:
+        return "No submissions graded."
+    exercises = [ex.name for ex in results[0].exercises]
+    header = ["student", *[_short(e) for e in exercises], "total", "errors"]
+    rows = []
+    for r in results:
+        by_name = {ex.name: ex for ex in r.exercises}
+        cells = [f"{by_name[e].score:g}/{by_name[e].max_score:g}" if e in by_name else "-" for e in exercises]
+        kinds = Counter(e.kind for e in r.errors)
+        errs = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in sorted(kinds.items())) or ""
+        rows.append([r.student, *cells, f"{r.score:g}/{r.max_score:g}", errs])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *[fmt(r) for r in rows]])

@@ -1,0 +1,95 @@
+"""The runner turns verdicts and failures into statuses and points."""
+import pytest
+
+from grader.checks.base import Check, Verdict
+from grader.checks.runner import run_exercise
+from grader.errors import StudentCodeError
+from grader.rubric import parse_rubric
+
+RUBRIC = parse_rubric("""
+exercise = "exdemo"
+[tests]
+"f.passes" = { points = 2 }
+"f.partial" = { points = 4, visibility = "hidden" }
+"f.raises" = { points = 1 }
+"f.hangs" = { points = 1 }
+"f.buggy" = { points = 1 }
+"g.missing" = { points = 3 }
+""", source="test")
+
+
+class FakeTransport:
+    def __init__(self, defined=("f",), load_error=None):
+        self.defined, self.load_error, self.requests = list(defined), load_error, []
+
+    def request(self, header, timeout):
+        self.requests.append(header)
+        if header["op"] == "load":
+            if self.load_error:
+                raise self.load_error
+            return {"defined": self.defined, "cell_errors": [{"cell": 3, "message": "NameError"}]}
+        raise AssertionError("checks in this test do not call the worker")
+
+
+def raise_(exc):
+    raise exc
+
+
+CHECKS = [
+    Check("exdemo", "f.passes", lambda ctx: Verdict(True), ("f",)),
+    Check("exdemo", "f.partial", lambda ctx: Verdict(False, "half right", "sign_flipped", 0.5), ("f",), hint="look at the sign"),
+    Check("exdemo", "f.raises", lambda ctx: raise_(StudentCodeError("error", "ValueError: bad")), ("f",)),
+    Check("exdemo", "f.hangs", lambda ctx: raise_(StudentCodeError("timeout", "took > 1 s", event="timeout")), ("f",)),
+    Check("exdemo", "f.buggy", lambda ctx: 1 / 0, ("f",)),
+    Check("exdemo", "g.missing", lambda ctx: Verdict(True), ("g",)),
+]
+
+
+def by_name(result):
+    return {t.name: t for t in result.tests}
+
+
+def test_statuses_points_and_events():
+    errors = []
+    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=CHECKS, source="exdemo.py", errors=errors)
+    t = by_name(result)
+    assert (t["f.passes"].status, t["f.passes"].score) == ("passed", 2.0)
+    assert (t["f.partial"].status, t["f.partial"].score, t["f.partial"].diagnosis) == ("failed", 2.0, "sign_flipped")
+    assert t["f.partial"].visibility == "hidden" and t["f.partial"].hint == "look at the sign"
+    assert (t["f.raises"].status, t["f.raises"].feedback) == ("error", "ValueError: bad")
+    assert t["f.hangs"].status == "timeout"
+    assert t["f.buggy"].status == "error" and "its own fault" in t["f.buggy"].feedback
+    assert t["g.missing"].status == "missing" and "g is not defined" in t["g.missing"].feedback
+    assert result.score == 4.0 and result.max_score == 12.0
+    assert [e.kind for e in errors] == ["timeout", "crash"]
+    assert "ZeroDivisionError" in errors[1].message
+    assert result.cell_errors == [{"cell": 3, "message": "NameError"}]
+
+
+def test_absent_exercise_scores_zero_with_every_test_listed():
+    transport = FakeTransport()
+    result = run_exercise("exdemo", transport, rubric=RUBRIC, checks=CHECKS, source=None)
+    assert [t.status for t in result.tests] == ["missing"] * len(CHECKS)
+    assert result.max_score == RUBRIC.max_score and result.score == 0
+    assert transport.requests == []  # nothing is sent for a file that is not there
+
+
+def test_a_module_that_cannot_load_fails_every_test_with_the_reason():
+    errors = []
+    transport = FakeTransport(load_error=StudentCodeError("error", "SyntaxError: line 3", event="syntax"))
+    result = run_exercise("exdemo", transport, rubric=RUBRIC, checks=CHECKS, source="exdemo.py", errors=errors)
+    assert {t.status for t in result.tests} == {"error"}
+    assert all("SyntaxError: line 3" in t.feedback for t in result.tests)
+    assert [e.kind for e in errors] == ["syntax"]
+
+
+def test_budget_exhausted_marks_the_rest_as_timeout():
+    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=CHECKS, source="exdemo.py", budget=-1)
+    assert {t.status for t in result.tests} == {"timeout"}
+
+
+@pytest.mark.parametrize("fraction, expected", [(None, 0.0), (0.25, 1.0), (1.7, 4.0), (-1.0, 0.0)])
+def test_partial_credit_is_clamped(fraction, expected):
+    checks = [Check("exdemo", "f.partial", lambda ctx: Verdict(False, "x", None, fraction), ("f",))]
+    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=checks, source="exdemo.py")
+    assert result.tests[0].score == expected
