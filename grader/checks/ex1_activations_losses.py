@@ -1,0 +1,580 @@
+"""Public checks for exercise 1: activations, their derivatives, losses, their gradients, fused deltas.
+
+They use only the student's answers, fixtures built by the reference (shipped as data with the
+release), properties of the answers, and derivative checks of the student's functions against
+central differences of the student's own activations and losses (the arithmetic happens here,
+on returned values).
+
+The evidence helpers at the top (answers as arrays, a scale factor that names a known mistake,
+a mistaken variant that matches) are small pure functions shared with the hidden checks and
+with exercises 2 and 6.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import numpy as np
+
+from grader.checks.base import CheckContext, Verdict, check, fail, ok
+from grader.checks.compare import best_fit_scale, compare_arrays, describe, relative_error, to_array
+from grader.checks.fixtures import fixture_builder
+
+STEM = "ex1_activations_losses"
+ELEMENTWISE: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
+ACTIVATIONS: tuple[str, ...] = ELEMENTWISE + ("softmax",)
+DERIVATIVES: tuple[str, ...] = tuple(f"{name}_grad" for name in ELEMENTWISE)
+LOSSES: tuple[str, ...] = ("mse", "mae", "bce", "cce")
+LOSS_GRADS: tuple[str, ...] = tuple(f"{name}_grad" for name in LOSSES)
+DELTAS: tuple[str, ...] = ("sigmoid_bce_delta", "softmax_cce_delta")
+# Which fixture input each loss is evaluated on.
+LOSS_CASE = {"mse": "regression", "mae": "regression", "bce": "binary", "cce": "classes"}
+DELTA_CASE = {"sigmoid_bce_delta": "binary_logits", "softmax_cce_delta": "class_logits"}
+
+FORMULA = {
+    "identity": "a(z) = z",
+    "sigmoid": "sigma(z) = 1 / (1 + exp(-z))",
+    "tanh": "tanh(z) = (e^z - e^-z) / (e^z + e^-z)",
+    "relu": "relu(z) = max(z, 0)",
+    "softmax": "softmax(z)_i = exp(z_i) / sum_j exp(z_j) over the last axis",
+    "identity_grad": "a'(z) = 1",
+    "sigmoid_grad": "sigma'(z) = sigma(z) (1 - sigma(z))",
+    "tanh_grad": "tanh'(z) = 1 - tanh(z)^2",
+    "relu_grad": "relu'(z) = 1 where z > 0, else 0 (0 at z = 0)",
+    "softmax_jacobian": "J_ij = s_i (delta_ij - s_j) with s = softmax(z)",
+    "mse": "L = (1/N) sum (y - y_hat)^2 over all N elements",
+    "mae": "L = (1/N) sum |y - y_hat| over all N elements",
+    "bce": "L = -(1/N) sum [y log y_hat + (1 - y) log(1 - y_hat)] over all N elements",
+    "cce": "L = -(1/B) sum_b sum_c y_bc log y_hat_bc",
+    "mse_grad": "dL/dy_hat = 2 (y_hat - y) / N",
+    "mae_grad": "dL/dy_hat = sign(y_hat - y) / N (0 where y_hat = y)",
+    "bce_grad": "dL/dy_hat = (y_hat - y) / (y_hat (1 - y_hat)) / N",
+    "cce_grad": "dL/dy_hat = -y / y_hat / B",
+    "sigmoid_bce_delta": "dL/dz = (sigmoid(z) - y) / N",
+    "softmax_cce_delta": "dL/dz = (softmax(z) - y) / B",
+}
+
+# One sentence per diagnosis code, appended to the feedback.
+MISTAKE_TEXT = {
+    "sign_flipped": "It is exactly minus the right answer: the sign is flipped (y_hat - y, not y - y_hat).",
+    "batch_sum_not_mean": "It is N times the right answer: the loss is a mean, so divide by the number "
+                          "of elements N (by the number of rows B for cce).",
+    "batch_mean_twice": "It is 1/N of the right answer: the mean is taken twice.",
+    "log_base_2": "It is off by a factor ln 2: use the natural log (np.log), not np.log2.",
+    "transposed": "It is the transpose of the right answer: keep the input's (rows, columns) order.",
+    "log_of_zero": "It is inf or nan where a probability is exactly 0 or 1: clip the probabilities "
+                   "to [eps, 1 - eps] before taking log or dividing.",
+    "softmax_unstable": "It overflows for large logits: subtract each row's maximum before exp "
+                        "(softmax does not change when a row is shifted).",
+    "softmax_wrong_axis": "It is normalised over the wrong axis: each row (axis=-1, keepdims=True) must sum to 1.",
+    "mutates_input": "The function changed its argument in place: work on a copy.",
+    "relu_derivative_constant": "It is 1 everywhere: relu'(z) is 0 where z <= 0.",
+    "derivative_of_wrong_input": "The formula is applied to the wrong input: the argument is the "
+                                 "pre-activation z, so compute the activation of z first.",
+    "activation_instead_of_derivative": "It returns the activation itself, not its derivative.",
+    "hardcoded_answer": "It returns the lecture's numbers for a different input: compute from the arguments.",
+}
+
+
+# ---------------------------------------------------------------- reading answers and evidence
+
+class AnswerError(Exception):
+    """An answer a check cannot use (wrong type, shape, not finite); carries the failing Verdict."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(verdict.feedback)
+        self.verdict = verdict
+
+
+def register(stem: str, name: str, *, needs: tuple[str, ...], hint: str,
+             timeout: Optional[float] = None) -> Callable:
+    """Register a check; an AnswerError raised inside it becomes the check's Verdict."""
+
+    def decorate(fn: Callable[[CheckContext], Verdict]) -> Callable[[CheckContext], Verdict]:
+        @functools.wraps(fn)
+        def run(ctx: CheckContext) -> Verdict:
+            try:
+                return fn(ctx)
+            except AnswerError as exc:
+                return exc.verdict
+
+        check(stem, name, needs=needs, hint=hint, timeout=timeout)(run)
+        return run
+
+    return decorate
+
+
+def answer_array(value: Any, what: str, shape: Optional[tuple[int, ...]] = None,
+                 finite: bool = True) -> np.ndarray:
+    """The answer as a float64 array of `shape`; raises AnswerError saying what is wrong with it."""
+    arr = to_array(value)
+    if arr is None:
+        raise AnswerError(fail(f"{what} should be a numpy array, but it is {describe(value)}."))
+    if shape is not None and arr.shape != tuple(shape):
+        raise AnswerError(fail(f"{what} has shape {arr.shape}; it should have shape {tuple(shape)}."))
+    if finite and not np.all(np.isfinite(arr)):
+        raise AnswerError(fail(f"{what} contains inf or nan."))
+    return arr
+
+
+def answer_scalar(value: Any, what: str, finite: bool = True) -> float:
+    """The answer as one float (a Python float or a 0-d/1-element array); raises AnswerError otherwise."""
+    arr = to_array(value)
+    if arr is None or arr.size != 1:
+        shape = f" of shape {arr.shape}" if arr is not None else ""
+        raise AnswerError(fail(f"{what} should be a single number, but it is {describe(value)}{shape}."))
+    number = float(arr.reshape(()))
+    if finite and not math.isfinite(number):
+        raise AnswerError(fail(f"{what} is {number!r}; it should be a finite number."))
+    return number
+
+
+def scale_code(got: Any, expected: np.ndarray, factors: Sequence[tuple[float, str]],
+               tol: float) -> Optional[str]:
+    """The code of the known factor f with got = f * expected (within `tol`), or None."""
+    arr = to_array(got)
+    expected = np.asarray(expected, dtype=np.float64)
+    if arr is None or arr.shape != expected.shape or not np.all(np.isfinite(arr)):
+        return None
+    scale, _ = best_fit_scale(arr, expected)
+    for factor, code in factors:
+        if abs(scale - factor) <= tol * abs(factor) and relative_error(arr, factor * expected) <= tol:
+            return code
+    return None
+
+
+def variant_code(got: Any, variants: Iterable[tuple[np.ndarray, str]], tol: float) -> Optional[str]:
+    """The code of the first mistaken variant `got` equals (norm-relative error <= tol), or None."""
+    arr = to_array(got)
+    if arr is None or not np.all(np.isfinite(arr)):
+        return None
+    for variant, code in variants:
+        variant = np.asarray(variant, dtype=np.float64)
+        if variant.shape == arr.shape and np.all(np.isfinite(variant)) and relative_error(arr, variant) <= tol:
+            return code
+    return None
+
+
+def transposed_code(got: Any, expected: np.ndarray, tol: float) -> Optional[str]:
+    """'transposed' when got's last two axes swapped equal `expected` (and got itself does not)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    arr = to_array(got)
+    if arr is None or arr.ndim < 2 or expected.ndim < 2:
+        return None
+    flipped = np.swapaxes(arr, -1, -2)
+    if flipped.shape != expected.shape or relative_error(flipped, expected) > tol:
+        return None
+    if arr.shape == expected.shape and relative_error(arr, expected) <= tol:
+        return None  # symmetric: nothing to say
+    return "transposed"
+
+
+def nonfinite_code(got: Any, code: str) -> Optional[str]:
+    """`code` when the answer holds inf or nan."""
+    arr = to_array(got)
+    return code if arr is not None and not np.all(np.isfinite(arr)) else None
+
+
+def explain(verdict: Verdict, *evidence: Callable[[], Optional[str]]) -> Verdict:
+    """A failed verdict with the first diagnosis the evidence supports, and its sentence."""
+    if verdict.passed:
+        return verdict
+    for find in evidence:
+        code = find()
+        if code:
+            return replace(verdict, diagnosis=code, feedback=f"{verdict.feedback} {MISTAKE_TEXT[code]}")
+    return verdict
+
+
+def with_formula(verdict: Verdict, name: str) -> Verdict:
+    if verdict.passed:
+        return verdict
+    return replace(verdict, feedback=f"{verdict.feedback} Compare with {FORMULA[name]}.")
+
+
+def shape_text(x: np.ndarray) -> str:
+    return f"shape {tuple(x.shape)}"
+
+
+# ---------------------------------------------------------------- mistaken variants, from the input alone
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free
+
+
+def _softmax_over(z: np.ndarray, axis: Optional[int]) -> np.ndarray:
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def activation_variants(name: str, z: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """What a known mistake in `name(z)` returns, computed from z, with its diagnosis code."""
+    z = np.asarray(z, dtype=np.float64)
+    if name == "relu_grad":
+        return [(np.ones_like(z), "relu_derivative_constant"), (np.maximum(z, 0.0), "activation_instead_of_derivative")]
+    if name == "sigmoid_grad":
+        return [(z * (1.0 - z), "derivative_of_wrong_input"), (_sigmoid(z), "activation_instead_of_derivative")]
+    if name == "tanh_grad":
+        return [(1.0 - z ** 2, "derivative_of_wrong_input"), (np.tanh(z), "activation_instead_of_derivative")]
+    if name == "softmax" and z.ndim >= 2:
+        axes: list[Optional[int]] = [a for a in range(z.ndim - 1)] + [None]
+        return [(_softmax_over(z, axis), "softmax_wrong_axis") for axis in axes]
+    return []
+
+
+def loss_factors(name: str, n: int) -> list[tuple[float, str]]:
+    """Scale factors that name a mistake in a loss gradient or fused delta; n is N (B for cce)."""
+    factors = [(-1.0, "sign_flipped"), (float(n), "batch_sum_not_mean"), (1.0 / n, "batch_mean_twice")]
+    if name.startswith(("bce", "cce")):
+        factors += [(1.0 / math.log(2.0), "log_base_2"), (math.log(2.0), "log_base_2")]
+    return factors
+
+
+def mean_count(name: str, y_hat: np.ndarray) -> int:
+    """N the loss averages over: every element, or the rows for cce and the softmax delta."""
+    y_hat = np.asarray(y_hat)
+    return y_hat.size // y_hat.shape[-1] if name.startswith(("cce", "softmax_cce")) else y_hat.size
+
+
+# ---------------------------------------------------------------- judgements shared with the hidden checks
+
+def judge_activation(ctx: CheckContext, name: str, z: np.ndarray, got: Any, expected: np.ndarray,
+                     what: str) -> Verdict:
+    """An activation, derivative or Jacobian answer against the expected array, with evidence."""
+    s = ctx.settings
+    verdict = compare_arrays(got, expected, what=what, rtol=s["rtol"], atol=s["atol"])
+    tol = s["diagnosis_tol"]
+    return explain(verdict,
+                   lambda: variant_code(got, activation_variants(name, z), tol),
+                   lambda: scale_code(got, expected, [(-1.0, "sign_flipped")], tol) if name.endswith("_grad") else None,
+                   lambda: transposed_code(got, expected, tol) if name.endswith("_grad") else None)
+
+
+def judge_loss(ctx: CheckContext, name: str, got: Any, expected: float, n: int, what: str) -> Verdict:
+    """A loss value against the expected number: sum instead of mean, or log base 2, named."""
+    s = ctx.settings
+    verdict = compare_arrays(got, np.asarray(expected), what=what, rtol=s["rtol"], atol=s["atol"], scalar=True)
+    factors = [(float(n), "batch_sum_not_mean")]
+    if name in ("bce", "cce"):
+        factors.append((1.0 / math.log(2.0), "log_base_2"))
+    arr = to_array(got)
+    value = arr.reshape(np.asarray(expected).shape) if arr is not None and arr.size == 1 else got
+    return explain(verdict, lambda: scale_code(value, np.asarray(expected), factors, s["diagnosis_tol"]))
+
+
+def judge_gradient(ctx: CheckContext, name: str, got: Any, expected: np.ndarray, n: int, what: str) -> Verdict:
+    """A loss gradient or fused delta against the expected array, with scale and transpose evidence."""
+    s = ctx.settings
+    verdict = compare_arrays(got, expected, what=what, rtol=s["rtol"], atol=s["atol"])
+    tol = s["diagnosis_tol"]
+    return explain(verdict,
+                   lambda: scale_code(got, expected, loss_factors(name, n), tol),
+                   lambda: transposed_code(got, expected, tol))
+
+
+def judge_stable(ctx: CheckContext, got: Any, expected: np.ndarray, what: str, code: Optional[str],
+                 scalar: bool = False) -> Verdict:
+    """An answer at extreme inputs: finite, and close to the expected one (clipping choices differ)."""
+    s = ctx.settings
+    verdict = compare_arrays(got, expected, what=what, rtol=s["stable_rtol"], atol=s["stable_atol"], scalar=scalar)
+    return explain(verdict, lambda: nonfinite_code(got, code) if code else None)
+
+
+def numerical_verdict(ctx: CheckContext, name: str, got: Any, numerical: np.ndarray, what: str,
+                      own: str, factors: Sequence[tuple[float, str]] = (), z: Optional[np.ndarray] = None) -> Verdict:
+    """An analytic derivative against central differences of the student's own function `own`."""
+    tol = ctx.settings["fd_tol"]
+    arr = answer_array(got, what, shape=numerical.shape)
+    err = relative_error(arr, numerical)
+    if err <= tol:
+        return ok()
+    verdict = fail(f"{what} disagrees with central differences of your own {own}: "
+                   f"norm-relative error {err:.2e} (allowed {tol:.0e}).")
+    dtol = ctx.settings["diagnosis_tol"]
+    evidence = [lambda: scale_code(arr, numerical, factors, dtol)]
+    if z is not None:
+        evidence.append(lambda: variant_code(arr, activation_variants(name, z), dtol))
+    return explain(verdict, *evidence)
+
+
+# ---------------------------------------------------------------- central differences of the student's functions
+
+def elementwise_slope(ctx: CheckContext, name: str, z: np.ndarray) -> np.ndarray:
+    """(f(z + h) - f(z - h)) / 2h for the student's elementwise `name`, one call pair for all of z."""
+    h = ctx.settings["fd_step"]
+    up = answer_array(ctx.call(name, z + h), f"{name}(z + h)", shape=z.shape)
+    down = answer_array(ctx.call(name, z - h), f"{name}(z - h)", shape=z.shape)
+    return (up - down) / (2.0 * h)
+
+
+def softmax_jacobian_numerical(ctx: CheckContext, z: np.ndarray) -> np.ndarray:
+    """J[..., i, k] = d softmax(z)_i / d z_k from the student's softmax, one 1-D call per perturbation.
+
+    1-D calls keep the axis of normalisation out of it: this checks the Jacobian, not softmax.
+    """
+    h = ctx.settings["fd_step"]
+    rows = z.reshape(-1, z.shape[-1])
+    C = z.shape[-1]
+    J = np.empty((rows.shape[0], C, C))
+    for r, row in enumerate(rows):
+        for k in range(C):
+            step = np.zeros(C)
+            step[k] = h
+            up = answer_array(ctx.call("softmax", row + step), "softmax(z + h e_k)", shape=(C,))
+            down = answer_array(ctx.call("softmax", row - step), "softmax(z - h e_k)", shape=(C,))
+            J[r, :, k] = (up - down) / (2.0 * h)
+    return J.reshape(z.shape + (C,))
+
+
+def loss_gradient_numerical(ctx: CheckContext, name: str, y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/dy_hat by central differences of the student's loss `name`, one element at a time."""
+    h = ctx.settings["fd_step"]
+    grad = np.empty_like(y_hat)
+    for index in np.ndindex(y_hat.shape):
+        step = np.zeros_like(y_hat)
+        step[index] = h
+        up = answer_scalar(ctx.call(name, y_hat + step, y), f"{name}(y_hat + h e_k, y)")
+        down = answer_scalar(ctx.call(name, y_hat - step, y), f"{name}(y_hat - h e_k, y)")
+        grad[index] = (up - down) / (2.0 * h)
+    return grad
+
+
+# ---------------------------------------------------------------- public data
+
+@fixture_builder(STEM, "activations")
+def build_activations() -> dict:
+    """Inputs for activations and derivatives, and the reference's answers on them."""
+    from reference import activations as ref
+
+    rng = np.random.default_rng(2024_0201)
+
+    def away_from_zero(*shape: int) -> np.ndarray:
+        # Central differences of relu need inputs off its kink; "vec" keeps an exact 0 for relu'(0) = 0.
+        return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 3.0, size=shape)
+
+    inputs = {"vec": np.array([-2.5, -0.7, 0.0, 0.4, 1.9]), "mat": away_from_zero(3, 4),
+              "cube": away_from_zero(2, 3, 4)}
+    large = {"vec": np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0]),
+             "mat": np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, -1000.0], [-1000.0, -999.0, -1000.0]])}
+    expected = {name: {case: getattr(ref, name)(z) for case, z in inputs.items()}
+                for name in ACTIVATIONS + DERIVATIVES}
+    expected["softmax_jacobian"] = {case: ref.softmax_jacobian(inputs[case]) for case in ("vec", "mat")}
+    stable = {"sigmoid": ref.sigmoid(large["vec"]), "softmax": ref.softmax(large["mat"]),
+              "softmax_vec": ref.softmax(large["vec"])}
+    return {"inputs": inputs, "large": large, "expected": expected, "stable": stable}
+
+
+@fixture_builder(STEM, "losses")
+def build_losses() -> dict:
+    """(y_hat, y) pairs for each loss, edge cases with probabilities exactly 0 and 1, and answers."""
+    from reference import activations as act
+    from reference import losses as ref
+
+    rng = np.random.default_rng(2024_0202)
+    y_hat = rng.normal(size=(3, 2))
+    # Every |y_hat - y| >= 0.1 keeps mae off its kink for central differences.
+    regression = {"y_hat": y_hat, "y": y_hat + rng.choice([-1.0, 1.0], size=(3, 2)) * rng.uniform(0.1, 1.0, (3, 2))}
+    tie = {"y_hat": np.array([[0.5, -1.0], [2.0, 0.0]]), "y": np.array([[0.5, 1.0], [1.0, 0.0]])}
+    binary = {"y_hat": rng.uniform(0.05, 0.95, size=(3, 2)), "y": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])}
+    classes = {"y_hat": act.softmax(rng.normal(size=(4, 3))), "y": np.eye(3)[[0, 2, 1, 2]]}
+    cases = {"regression": regression, "tie": tie, "binary": binary, "classes": classes,
+             "binary_edge": {"y_hat": np.array([[0.0, 1.0], [0.3, 1.0], [0.0, 0.7]]),
+                             "y": np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])},
+             "classes_edge": {"y_hat": np.array([[1.0, 0.0, 0.0], [0.2, 0.8, 0.0], [0.0, 0.0, 1.0]]),
+                              "y": np.eye(3)}}
+    expected = {}
+    for name in LOSSES:
+        case = cases[LOSS_CASE[name]]
+        expected[name] = getattr(ref, name)(case["y_hat"], case["y"])
+        expected[f"{name}_grad"] = getattr(ref, f"{name}_grad")(case["y_hat"], case["y"])
+    expected["mae_grad_tie"] = ref.mae_grad(tie["y_hat"], tie["y"])
+    expected["bce_edge"] = ref.bce(cases["binary_edge"]["y_hat"], cases["binary_edge"]["y"])
+    expected["cce_edge"] = ref.cce(cases["classes_edge"]["y_hat"], cases["classes_edge"]["y"])
+    return {"cases": cases, "expected": expected}
+
+
+@fixture_builder(STEM, "deltas")
+def build_deltas() -> dict:
+    """Logits and targets for the fused deltas, ordinary and with |z| = 1000, and answers."""
+    from reference import losses as ref
+
+    rng = np.random.default_rng(2024_0203)
+    cases = {"binary_logits": {"z": 2.0 * rng.normal(size=(3, 2)), "y": np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])},
+             "class_logits": {"z": 2.0 * rng.normal(size=(4, 3)), "y": np.eye(3)[[1, 0, 2, 1]]},
+             "binary_large": {"z": np.array([[1000.0, -1000.0], [-1000.0, 1000.0], [3.0, -2.0]]),
+                              "y": np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])},
+             "class_large": {"z": np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 999.0],
+                                            [-1000.0, -1000.0, -1000.0]]),
+                             "y": np.eye(3)[[0, 2, 1]]}}
+    expected = {"sigmoid_bce_delta": ref.sigmoid_bce_delta(**cases["binary_logits"]),
+                "softmax_cce_delta": ref.softmax_cce_delta(**cases["class_logits"]),
+                "sigmoid_bce_delta_large": ref.sigmoid_bce_delta(**cases["binary_large"]),
+                "softmax_cce_delta_large": ref.softmax_cce_delta(**cases["class_large"])}
+    return {"cases": cases, "expected": expected}
+
+
+# ---------------------------------------------------------------- activations and their derivatives
+
+def _register_values(name: str, cases: tuple[str, ...]) -> None:
+    @register(STEM, f"{name}.values", needs=(name,), hint=f"{name} should compute {FORMULA[name]}.")
+    def values(ctx: CheckContext) -> Verdict:
+        data = ctx.fixture("activations")
+        for case in cases:
+            z = data["inputs"][case]
+            got = ctx.call(name, z)
+            verdict = judge_activation(ctx, name, z, got, data["expected"][name][case],
+                                       f"{name}(z) for z of {shape_text(z)}")
+            if not verdict.passed:
+                return with_formula(verdict, name)
+        return ok()
+
+
+def _register_numerical(activation: str) -> None:
+    name = f"{activation}_grad"
+
+    @register(STEM, f"{name}.numerical", needs=(name, activation),
+              hint=f"{name}(z) should be the slope of your {activation}: {FORMULA[name]}.")
+    def numerical(ctx: CheckContext) -> Verdict:
+        z = ctx.fixture("activations")["inputs"]["mat"]
+        slope = elementwise_slope(ctx, activation, z)
+        got = ctx.call(name, z)
+        return numerical_verdict(ctx, name, got, slope, f"{name}(z) for z of {shape_text(z)}",
+                                 activation, [(-1.0, "sign_flipped")], z=z)
+
+
+for _name in ELEMENTWISE:
+    _register_values(_name, ("vec", "mat", "cube"))
+    _register_values(f"{_name}_grad", ("vec", "mat", "cube"))
+    _register_numerical(_name)
+_register_values("softmax", ("vec", "mat", "cube"))
+_register_values("softmax_jacobian", ("vec", "mat"))
+
+
+@register(STEM, "sigmoid.stable", needs=("sigmoid",),
+          hint="For z = -1000, exp(-z) overflows: use exp(-|z|) and pick the form by the sign of z.")
+def sigmoid_stable(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("activations")
+    got = ctx.call("sigmoid", data["large"]["vec"])
+    return judge_stable(ctx, got, data["stable"]["sigmoid"], "sigmoid(z) for |z| up to 1000", None)
+
+
+@register(STEM, "softmax.stable", needs=("softmax",),
+          hint="Subtract each row's maximum before exp: softmax(z) = softmax(z - max(z)).")
+def softmax_stable(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("activations")
+    for case, key in (("vec", "softmax_vec"), ("mat", "softmax")):
+        z = data["large"][case]
+        got = ctx.call("softmax", z)
+        what = f"softmax(z) for z of {shape_text(z)} with |z| up to 1000"
+        verdict = judge_stable(ctx, got, data["stable"][key], what, "softmax_unstable")
+        if not verdict.passed:
+            return verdict
+    return ok()
+
+
+@register(STEM, "softmax_jacobian.numerical", needs=("softmax_jacobian", "softmax"),
+          hint="J[i, j] = d s_i / d z_j = s_i (delta_ij - s_j); for (B, C) input return one (C, C) matrix per row.")
+def softmax_jacobian_numerical_check(ctx: CheckContext) -> Verdict:
+    inputs = ctx.fixture("activations")["inputs"]
+    for case in ("vec", "mat"):
+        z = inputs[case]
+        numerical = softmax_jacobian_numerical(ctx, z)
+        got = ctx.call("softmax_jacobian", z)
+        verdict = numerical_verdict(ctx, "softmax_jacobian", got, numerical,
+                                    f"softmax_jacobian(z) for z of {shape_text(z)}", "softmax",
+                                    [(-1.0, "sign_flipped")])
+        if not verdict.passed:
+            return verdict
+    return ok()
+
+
+# ---------------------------------------------------------------- losses and their gradients
+
+def _register_loss(name: str) -> None:
+    case_name = LOSS_CASE[name]
+
+    @register(STEM, f"{name}.values", needs=(name,), hint=f"{name}(y_hat, y) should compute {FORMULA[name]}.")
+    def values(ctx: CheckContext) -> Verdict:
+        data = ctx.fixture("losses")
+        case = data["cases"][case_name]
+        got = ctx.call(name, case["y_hat"], case["y"])
+        n = mean_count(name, case["y_hat"])
+        verdict = judge_loss(ctx, name, got, data["expected"][name], n,
+                             f"{name}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}")
+        return with_formula(verdict, name)
+
+    grad = f"{name}_grad"
+
+    @register(STEM, f"{grad}.values", needs=(grad,), hint=f"{grad}(y_hat, y) should compute {FORMULA[grad]}.")
+    def grad_values(ctx: CheckContext) -> Verdict:
+        data = ctx.fixture("losses")
+        checks = [(data["cases"][case_name], data["expected"][grad])]
+        if name == "mae":
+            checks.append((data["cases"]["tie"], data["expected"]["mae_grad_tie"]))
+        for case, expected in checks:
+            got = ctx.call(grad, case["y_hat"], case["y"])
+            verdict = judge_gradient(ctx, grad, got, expected, mean_count(name, case["y_hat"]),
+                                     f"{grad}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}")
+            if not verdict.passed:
+                return with_formula(verdict, grad)
+        return ok()
+
+    @register(STEM, f"{grad}.numerical", needs=(grad, name),
+              hint=f"{grad} should be the gradient of your own {name}, the mean loss.")
+    def grad_numerical(ctx: CheckContext) -> Verdict:
+        case = ctx.fixture("losses")["cases"][case_name]
+        numerical = loss_gradient_numerical(ctx, name, case["y_hat"], case["y"])
+        got = ctx.call(grad, case["y_hat"], case["y"])
+        return numerical_verdict(ctx, grad, got, numerical,
+                                 f"{grad}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}", name,
+                                 loss_factors(grad, mean_count(name, case["y_hat"])))
+
+
+for _name in LOSSES:
+    _register_loss(_name)
+
+
+def _register_loss_edge(name: str, case_name: str) -> None:
+    @register(STEM, f"{name}.stable", needs=(name,),
+              hint="Clip y_hat to [eps, 1 - eps] (eps about 1e-12) before the log.")
+    def stable(ctx: CheckContext) -> Verdict:
+        data = ctx.fixture("losses")
+        case = data["cases"][case_name]
+        got = ctx.call(name, case["y_hat"], case["y"])
+        return judge_stable(ctx, got, np.asarray(data["expected"][f"{name}_edge"]),
+                            f"{name}(y_hat, y) with probabilities exactly 0 and 1", "log_of_zero", scalar=True)
+
+
+_register_loss_edge("bce", "binary_edge")
+_register_loss_edge("cce", "classes_edge")
+
+
+# ---------------------------------------------------------------- fused deltas
+
+def _register_delta(name: str) -> None:
+    case_name = DELTA_CASE[name]
+    large_name = case_name.split("_")[0] + "_large"
+
+    @register(STEM, f"{name}.values", needs=(name,), hint=f"The fused output delta is {FORMULA[name]}.")
+    def values(ctx: CheckContext) -> Verdict:
+        data = ctx.fixture("deltas")
+        case = data["cases"][case_name]
+        got = ctx.call(name, case["z"], case["y"])
+        verdict = judge_gradient(ctx, name, got, data["expected"][name], mean_count(name, case["z"]),
+                                 f"{name}(z, y) for z of {shape_text(case['z'])}")
+        return with_formula(verdict, name)
+
+    @register(STEM, f"{name}.stable", needs=(name,),
+              hint="Compute the delta from the logits with a stable sigmoid/softmax; never divide by y_hat.")
+    def stable(ctx: CheckContext) -> Verdict:
+        data = ctx.fixture("deltas")
+        case = data["cases"][large_name]
+        got = ctx.call(name, case["z"], case["y"])
+        return judge_stable(ctx, got, data["expected"][f"{name}_large"], f"{name}(z, y) for |z| up to 1000",
+                            "softmax_unstable" if name.startswith("softmax") else None)
+
+
+for _name in DELTAS:
+    _register_delta(_name)

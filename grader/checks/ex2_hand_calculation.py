@@ -1,0 +1,282 @@
+"""Public checks for exercise 2: the lecture's 2-2-1 network by formula, and the hand answers' form.
+
+The network: z = x @ V (z_j = sum_i v_ij x_i), h = sigmoid(z), z_out = w . h, y_hat = sigmoid(z_out),
+L = BCE(y_hat, y), delta_out = y_hat - y, grad_w = delta_out h,
+delta_hidden_j = delta_out w_j h_j (1 - h_j), grad_V[i, j] = delta_j x_i.
+
+An answer key is right when it matches the exact chain, or (on the lecture's case and for hand
+answers) the chain rounded to 3 decimals at every step; on the lecture's case the slides' own
+numbers count too. The checks of
+`HAND_ANSWERS` against the student's personal case are hidden: they need the reference.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from grader.checks.base import CheckContext, Verdict, fail, ok
+from grader.checks.compare import describe, relative_error, to_array
+from grader.checks.ex1_activations_losses import MISTAKE_TEXT, AnswerError, answer_array, answer_scalar, register
+from grader.checks.fixtures import fixture_builder
+
+STEM = "ex2_hand_calculation"
+KEYS: tuple[str, ...] = ("z", "h", "z_out", "y_hat", "loss", "delta_out", "grad_w", "delta_hidden", "grad_V")
+SHAPES: dict[str, tuple[int, ...]] = {"z": (2,), "h": (2,), "z_out": (), "y_hat": (), "loss": (), "delta_out": (),
+                                      "grad_w": (2,), "delta_hidden": (2,), "grad_V": (2, 2)}
+GRADIENT_KEYS: tuple[str, ...] = ("delta_out", "grad_w", "delta_hidden", "grad_V")
+FORMULA = {
+    "z": "z_j = sum_i v_ij x_i (z = x @ V)",
+    "h": "h_j = sigma(z_j)",
+    "z_out": "z_out = w_1 h_1 + w_2 h_2",
+    "y_hat": "y_hat = sigma(z_out)",
+    "loss": "L = -[y log(y_hat) + (1 - y) log(1 - y_hat)]",
+    "delta_out": "delta_out = y_hat - y",
+    "grad_w": "dL/dw_j = delta_out * h_j",
+    "delta_hidden": "delta_j = delta_out * w_j * h_j (1 - h_j)",
+    "grad_V": "grad_V[i, j] = dL/dv_ij = delta_j * x_i",
+}
+
+# An accepted chain: expected values per key, and the tolerance (rtol, atol) to hold them to.
+Chain = tuple[Mapping[str, Any], float, float]
+
+
+# ---------------------------------------------------------------- public data
+
+@fixture_builder(STEM, "lecture")
+def build_lecture() -> dict:
+    """The lecture's case, its exact chain, the chain rounded to 3 decimals, and the slides' numbers."""
+    from reference import hand_network as ref
+
+    x, V, w, y = ref.LECTURE_CASE
+    return {"case": {"x": np.array(x), "V": np.array(V), "w": np.array(w), "y": int(y)},
+            "exact": ref.forward_backward_221(x, V, w, y),
+            "rounded": ref.forward_backward_221_rounded(x, V, w, y),
+            "printed": dict(ref.LECTURE_PRINTED)}
+
+
+@fixture_builder(STEM, "other")
+def build_other() -> dict:
+    """A second case, label 0 and mixed signs, with its exact chain."""
+    from reference import hand_network as ref
+
+    x, V, w, y = np.array([0.2, 0.9]), np.array([[0.3, -0.6], [-0.4, 0.8]]), np.array([-1.2, 0.7]), 0
+    return {"case": {"x": x, "V": V, "w": w, "y": y}, "exact": ref.forward_backward_221(x, V, w, y)}
+
+
+# ---------------------------------------------------------------- reading and judging answer dicts
+
+def answer_dict(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise AnswerError(fail(f"{what} should be a dict with keys {', '.join(KEYS)}, but it is {describe(value)}."))
+    return value
+
+
+def key_value(answers: Mapping[str, Any], key: str) -> np.ndarray | None:
+    """The answer for `key` in its contract shape (a scalar may come as a 1-element array), or None."""
+    arr = to_array(answers.get(key))
+    if arr is None:
+        return None
+    if SHAPES[key] == () and arr.size == 1:
+        return arr.reshape(())
+    return arr if arr.shape == SHAPES[key] else None
+
+
+def key_matches(got: np.ndarray, chains: Sequence[Chain], key: str) -> bool:
+    for expected, rtol, atol in chains:
+        if key not in expected:
+            continue  # a chain may cover only some keys (the backward pass, errors carried forward)
+        target = np.asarray(expected[key], dtype=np.float64)
+        if np.all(np.isfinite(got)) and np.allclose(got, target, rtol=rtol, atol=atol):
+            return True
+    return False
+
+
+def wrong_keys(answers: Mapping[str, Any], chains: Sequence[Chain]) -> dict[str, str]:
+    """Each key that is absent, malformed or matches none of the accepted chains, with the reason."""
+    wrong = {}
+    for key in KEYS:
+        if key not in answers:
+            wrong[key] = "is missing"
+            continue
+        got = key_value(answers, key)
+        if got is None:
+            shape = "a number" if SHAPES[key] == () else f"an array of shape {SHAPES[key]}"
+            wrong[key] = f"should be {shape}, but it is {describe(answers[key])}"
+        elif not key_matches(got, chains, key):
+            wrong[key] = f"is wrong; compare with {FORMULA[key]}"
+    return wrong
+
+
+def gradient_vector(answers: Mapping[str, Any]) -> np.ndarray | None:
+    """delta_out, grad_w, delta_hidden and grad_V as one vector, or None if any is malformed."""
+    parts = [key_value(answers, key) for key in GRADIENT_KEYS]
+    return None if any(p is None for p in parts) else np.concatenate([p.ravel() for p in parts])
+
+
+def chain_diagnosis(answers: Mapping[str, Any], expected: Sequence[Mapping[str, Any]],
+                    lecture: Sequence[Chain] | None, settings: Mapping[str, Any],
+                    atol: float | None = None) -> str | None:
+    """hardcoded_answer, sign_flipped or transposed, when the evidence is certain.
+
+    `expected`: the right chains (exact, and for hand answers also rounded). Computed answers are
+    compared by norm-relative error (diagnosis_tol); hand answers, worked to 3 decimals,
+    elementwise within `atol`.
+    """
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        if atol is not None:
+            return bool(np.allclose(a, b, rtol=0.0, atol=atol))
+        return relative_error(a, b) <= settings["diagnosis_tol"]
+
+    if lecture is not None:
+        matching = sum(1 for key in KEYS if (got := key_value(answers, key)) is not None
+                       and key_matches(got, lecture, key))
+        if matching >= settings["hardcoded_min_keys"]:
+            return "hardcoded_answer"
+    got = gradient_vector(answers)
+    grad_V = key_value(answers, "grad_V")
+    for chain in expected:
+        right = np.concatenate([np.ravel(chain[key]) for key in GRADIENT_KEYS])
+        if got is not None and close(got, -right) and not close(got, right):
+            return "sign_flipped"
+    for chain in expected:
+        right_V = np.asarray(chain["grad_V"], dtype=np.float64)
+        if grad_V is not None and close(grad_V.T, right_V) and not close(grad_V, right_V):
+            return "transposed"
+    return None
+
+
+def judge_chain(answers: Mapping[str, Any], chains: Sequence[Chain], what: str,
+                diagnosis: str | None = None) -> Verdict:
+    """Passed when every key is right; otherwise partial credit by the fraction of keys right."""
+    wrong = wrong_keys(answers, chains)
+    if not wrong:
+        return ok()
+    lines = "; ".join(f"{key} {reason}" for key, reason in wrong.items())
+    feedback = f"{what}: {len(KEYS) - len(wrong)} of {len(KEYS)} keys right. {lines}."
+    if diagnosis:
+        feedback += f" {MISTAKE_TEXT[diagnosis]}"
+    return fail(feedback, diagnosis=diagnosis, fraction=(len(KEYS) - len(wrong)) / len(KEYS))
+
+
+def lecture_chains(ctx: CheckContext) -> list[Chain]:
+    """The lecture's case worked exactly, rounded at each step, or as the slides print it (within 5e-4)."""
+    data = ctx.fixture("lecture")
+    atol = ctx.settings["hand_atol"]
+    return [(data["exact"], 0.0, atol), (data["rounded"], 0.0, atol), (data["printed"], 0.0, atol)]
+
+
+def case_arguments(case: Mapping[str, Any]) -> tuple:
+    return case["x"], case["V"], case["w"], int(case["y"])
+
+
+# ---------------------------------------------------------------- forward_backward_221
+
+@register(STEM, "forward_backward_221.lecture_case", needs=("forward_backward_221",),
+          hint="On the lecture's case: z = 0.75, h = 0.679, z_out = 1.358, y_hat = 0.796, ..., "
+               "grad_V = (-0.022, -0.022; -0.044, -0.044).")
+def lecture_case(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("lecture")
+    answers = answer_dict(ctx.call("forward_backward_221", *case_arguments(data["case"])),
+                          "forward_backward_221(x, V, w, y)")
+    s = ctx.settings
+    chains = [(data["exact"], s["rtol"], s["atol"])] + lecture_chains(ctx)[1:]
+    diagnosis = chain_diagnosis(answers, [data["exact"]], None, s) if wrong_keys(answers, chains) else None
+    return judge_chain(answers, chains, "forward_backward_221 on the lecture's case", diagnosis)
+
+
+@register(STEM, "forward_backward_221.other_case", needs=("forward_backward_221",),
+          hint="Compute every value from the arguments x, V, w and y; the label may be 0.")
+def other_case(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("other")
+    answers = answer_dict(ctx.call("forward_backward_221", *case_arguments(data["case"])),
+                          "forward_backward_221(x, V, w, y)")
+    s = ctx.settings
+    chains = [(data["exact"], s["rtol"], s["atol"])]
+    diagnosis = None
+    if wrong_keys(answers, chains):
+        diagnosis = chain_diagnosis(answers, [data["exact"]], lecture_chains(ctx), s)
+    return judge_chain(answers, chains, "forward_backward_221 on a case with y = 0", diagnosis)
+
+
+def loss_of(ctx: CheckContext, x: np.ndarray, V: np.ndarray, w: np.ndarray, y: int) -> float:
+    answers = answer_dict(ctx.call("forward_backward_221", x, V, w, y), "forward_backward_221(x, V, w, y)")
+    return answer_scalar(answers.get("loss"), "the 'loss' entry")
+
+
+def numerical_gradients(ctx: CheckContext, x: np.ndarray, V: np.ndarray, w: np.ndarray,
+                        y: int) -> tuple[np.ndarray, np.ndarray]:
+    """dL/dw and dL/dV by central differences of the student's own loss."""
+    h = ctx.settings["fd_step"]
+    grad_w, grad_V = np.empty(2), np.empty((2, 2))
+    for j in range(2):
+        step = np.zeros(2)
+        step[j] = h
+        grad_w[j] = (loss_of(ctx, x, V, w + step, y) - loss_of(ctx, x, V, w - step, y)) / (2.0 * h)
+    for i, j in np.ndindex(2, 2):
+        step = np.zeros((2, 2))
+        step[i, j] = h
+        grad_V[i, j] = (loss_of(ctx, x, V + step, w, y) - loss_of(ctx, x, V - step, w, y)) / (2.0 * h)
+    return grad_w, grad_V
+
+
+def gradient_verdict(got: np.ndarray, numerical: np.ndarray, key: str, tol: float, dtol: float) -> Verdict:
+    err = relative_error(got, numerical)
+    if err <= tol:
+        return ok()
+    feedback = (f"{key} disagrees with central differences of your own loss: norm-relative error {err:.2e}. "
+                f"Compare with {FORMULA[key]}.")
+    code = None
+    if relative_error(got, -numerical) <= dtol:
+        code = "sign_flipped"
+    elif got.ndim == 2 and relative_error(got.T, numerical) <= dtol:
+        code = "transposed"
+    elif any(relative_error(got, factor * numerical) <= dtol for factor in (math.log(2.0), 1.0 / math.log(2.0))):
+        code = "log_base_2"  # the loss and its gradient disagree by ln 2
+    return fail(f"{feedback} {MISTAKE_TEXT[code]}" if code else feedback, diagnosis=code)
+
+
+@register(STEM, "forward_backward_221.gradcheck", needs=("forward_backward_221",),
+          hint="grad_w and grad_V must be the slopes of your own loss: nudge one weight and watch the loss.")
+def gradcheck(ctx: CheckContext) -> Verdict:
+    s = ctx.settings
+    for fixture in ("lecture", "other"):
+        x, V, w, y = case_arguments(ctx.fixture(fixture)["case"])
+        answers = answer_dict(ctx.call("forward_backward_221", x, V, w, y), "forward_backward_221(x, V, w, y)")
+        got_w = answer_array(answers.get("grad_w"), "the 'grad_w' entry", shape=(2,))
+        got_V = answer_array(answers.get("grad_V"), "the 'grad_V' entry", shape=(2, 2))
+        num_w, num_V = numerical_gradients(ctx, x, V, w, y)
+        for got, numerical, key in ((got_w, num_w, "grad_w"), (got_V, num_V, "grad_V")):
+            verdict = gradient_verdict(got, numerical, key, s["fd_tol"], s["diagnosis_tol"])
+            if not verdict.passed:
+                return verdict
+    return ok()
+
+
+# ---------------------------------------------------------------- HAND_ANSWERS
+
+def hand_answers(ctx: CheckContext) -> Any:
+    """The submission's module-level HAND_ANSWERS, as plain data (the worker's `value` op)."""
+    return ctx.transport.request({"op": "value", "module": STEM, "name": "HAND_ANSWERS"}, timeout=ctx.timeout)
+
+
+@register(STEM, "HAND_ANSWERS.complete", needs=("HAND_ANSWERS",),
+          hint="HAND_ANSWERS needs all nine keys, each a number or a list of numbers of the right shape.")
+def hand_answers_complete(ctx: CheckContext) -> Verdict:
+    answers = answer_dict(hand_answers(ctx), "HAND_ANSWERS")
+    problems = []
+    for key in KEYS:
+        got = key_value(answers, key) if key in answers else None
+        if key not in answers:
+            problems.append(f"{key} is missing")
+        elif got is None:
+            shape = "a number" if SHAPES[key] == () else f"{SHAPES[key][0]} numbers" if len(SHAPES[key]) == 1 \
+                else "a 2 x 2 list of numbers"
+            problems.append(f"{key} should be {shape}, but it is {describe(answers[key])}")
+        elif not np.all(np.isfinite(got)):
+            problems.append(f"{key} is not a finite number")
+    if problems:
+        return fail("HAND_ANSWERS is incomplete: " + "; ".join(problems) + ".",
+                    fraction=(len(KEYS) - len(problems)) / len(KEYS))
+    return ok()

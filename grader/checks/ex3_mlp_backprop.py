@@ -1,0 +1,726 @@
+"""Public checks for exercise 3: `init_params`, `forward` and `backward` of an L-layer MLP.
+
+They use only the student's answers, fixtures built by the reference (shipped as data with the
+release), properties of the answers, and gradient checks of the student's `backward` against
+central differences of the student's own `forward` (the arithmetic happens here, on returned
+values). Row convention of the contract: Z_l = A_{l-1} @ W_l + b_l, A_l = act(Z_l),
+W_l (n_{l-1}, n_l), b_l (n_l,), X = A_0 (B, n_0), Y_hat = A_L (B, n_L).
+
+The helpers (cases, reading answers, directional slopes, scale diagnosis) are shared with the
+hidden checks in `grader/checks/hidden/ex3_mlp_backprop.py`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from grader.checks.base import CheckContext, Verdict, check, fail, ok
+from grader.checks.compare import best_fit_scale, compare_arrays, describe, relative_error, to_array
+from grader.checks.fixtures import fixture_builder
+
+STEM = "ex3_mlp_backprop"
+HIDDEN_ACTIVATIONS: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
+# (output activation, loss): the pairs the contract names.
+OUTPUT_LOSS_PAIRS: tuple[tuple[str, str], ...] = (("softmax", "cce"), ("sigmoid", "bce"), ("identity", "mse"))
+
+Params = list[tuple[np.ndarray, np.ndarray]]
+LossFunction = Callable[[np.ndarray, np.ndarray, str], float]
+
+OUTPUT_DELTA_FORMULA = {
+    ("softmax", "cce"): "delta_L = (Y_hat - Y) / B",
+    ("sigmoid", "bce"): "delta_L = (Y_hat - Y) / (B * n_L)  (bce averages over every element)",
+    ("identity", "mse"): "delta_L = 2 (Y_hat - Y) / (B * n_L)  (mse averages over every element)",
+}
+HIDDEN_RECIPE = ("delta_l = (delta_{l+1} @ W_{l+1}.T) * act'(Z_l), "
+                 "dW_l = A_{l-1}.T @ delta_l, db_l = delta_l.sum(axis=0)")
+
+# One sentence per diagnosis code this exercise sets, appended to the feedback.
+MISTAKE_TEXT = {
+    "sign_flipped": "The gradients have the opposite sign: use Y_hat - Y, not Y - Y_hat.",
+    "batch_mean_twice": "The gradients are 1/B of the right ones: the batch mean is taken twice "
+                        "(once in delta_L, again in dW or db).",
+    "batch_sum_not_mean": "The gradients are B times the right ones: the loss is a mean over the batch, "
+                          "so divide delta_L by B.",
+    "transposed": "dW is the transpose of the right one: dW_l = A_{l-1}.T @ delta_l has W_l's shape.",
+    "layer_order_reversed": "The gradients come last layer first: return them in the order of params.",
+    "mse_with_ce_delta": "For mse the output delta is 2 (Y_hat - Y) / (B * n_L), not the cross-entropy "
+                         "form Y_hat - Y.",
+    "missing_activation_derivative": "The act'(Z_l) factor is missing from the hidden deltas.",
+    "activation_instead_of_derivative": "act(Z_l) is used where act'(Z_l) belongs in the hidden deltas.",
+    "derivative_of_wrong_input": "act' is applied to the wrong input: act'(Z_l) takes the pre-activation "
+                                 "Z_l (sigmoid'(Z) = A (1 - A) uses A = sigmoid(Z), not sigmoid'(A)).",
+    "relu_derivative_constant": "relu'(Z) must be 1 where Z > 0 and 0 elsewhere, not 1 everywhere.",
+    "softmax_unstable": "softmax overflows for large logits: subtract each row's maximum before exp.",
+    "softmax_wrong_axis": "softmax must normalise each row (axis=-1), one example per row.",
+    "mutates_input": "A function changed its arguments in place: work on copies.",
+}
+
+
+# Cases: what the checks send.
+
+@dataclass(frozen=True)
+class MLPCase:
+    """One network, batch and target: params [(W_l (n_{l-1}, n_l), b_l (n_l,))], X (B, n_0), Y (B, n_L)."""
+
+    params: Params
+    X: np.ndarray
+    Y: np.ndarray
+    hidden: str
+    output: str
+    loss: str
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.params[0][0].shape[0]] + [W.shape[1] for W, _ in self.params]
+
+    @property
+    def batch(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def depth(self) -> int:
+        return len(self.params)
+
+    def label(self) -> str:
+        sizes = "-".join(str(n) for n in self.sizes)
+        return (f"hidden={self.hidden!r}, output={self.output!r}, loss={self.loss!r}, "
+                f"layer sizes {sizes}, batch {self.batch}")
+
+
+def distinct_shapes(rng: np.random.Generator, depth: int, batch_one: bool = False) -> tuple[list[int], int]:
+    """Layer sizes and a batch size, all different so a transposed or mixed-up axis cannot pass.
+
+    The output size is at least 3 and the batch at least 3 (or exactly 1), so the scale factors
+    the diagnosis looks for (-1, 1/B, B, n_L / 2, 1/2) are all different from 1 and each other.
+    """
+    while True:
+        sizes = [int(n) for n in rng.choice(np.arange(2, 10), size=depth + 1, replace=False)]
+        batch = 1 if batch_one else int(rng.integers(3, 10))
+        if sizes[-1] >= 3 and (batch_one or batch not in sizes) and batch != sizes[-1] / 2:
+            return sizes, batch
+
+
+def random_params(rng: np.random.Generator, sizes: list[int]) -> Params:
+    """W_l ~ N(0, 1 / n_{l-1}) and nonzero biases, so that every gradient is exercised."""
+    return [(rng.standard_normal((n_in, n_out)) / math.sqrt(n_in), 0.5 * rng.standard_normal(n_out))
+            for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def random_targets(rng: np.random.Generator, loss: str, batch: int, classes: int) -> np.ndarray:
+    """One-hot rows for cce, 0/1 labels for bce, real numbers for mse; shape (batch, classes)."""
+    if loss == "cce":
+        return np.eye(classes)[rng.integers(0, classes, size=batch)]
+    if loss == "bce":
+        return rng.integers(0, 2, size=(batch, classes)).astype(np.float64)
+    return rng.standard_normal((batch, classes))
+
+
+def random_case(rng: np.random.Generator, depth: int, hidden: str, output: str, loss: str,
+                batch_one: bool = False) -> MLPCase:
+    sizes, batch = distinct_shapes(rng, depth, batch_one)
+    return MLPCase(random_params(rng, sizes), rng.standard_normal((batch, sizes[0])),
+                   random_targets(rng, loss, batch, sizes[-1]), hidden, output, loss)
+
+
+def case_from_data(data: dict) -> MLPCase:
+    """An MLPCase from fixture data (params stored as [[W, b], ...])."""
+    return MLPCase([(np.asarray(W), np.asarray(b)) for W, b in data["params"]], np.asarray(data["X"]),
+                   np.asarray(data["Y"]), data["hidden"], data["output"], data["loss"])
+
+
+def wire_params(params: Params) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fresh copies, as the contract's list of (W, b) tuples."""
+    return [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+
+
+def flat_params(params: Params) -> list[np.ndarray]:
+    """[W_1, b_1, W_2, b_2, ...], the order every per-tensor list here uses."""
+    return [array for layer in params for array in layer]
+
+
+def unflatten(tensors: list[np.ndarray]) -> Params:
+    return [(tensors[i], tensors[i + 1]) for i in range(0, len(tensors), 2)]
+
+
+def tensor_name(index: int) -> str:
+    """'dW[0] (layer 1)' for index 0 of the flat list, 'db[0] (layer 1)' for index 1, ..."""
+    layer = index // 2
+    return f"{'dW' if index % 2 == 0 else 'db'}[{layer}] (layer {layer + 1})"
+
+
+# The contract's mean losses, for gradient checks of the student's own forward.
+
+def mean_loss(Y_hat: np.ndarray, Y: np.ndarray, loss: str) -> float:
+    """mse/bce: mean over every element; cce: sum over classes, mean over the B rows."""
+    with np.errstate(all="ignore"):
+        if loss == "mse":
+            return float(np.mean((Y_hat - Y) ** 2))
+        if loss == "bce":
+            return float(-np.mean(Y * np.log(Y_hat) + (1.0 - Y) * np.log(1.0 - Y_hat)))
+        if loss == "cce":
+            return float(-np.sum(Y * np.log(Y_hat)) / Y_hat.shape[0])
+    raise ValueError(f"unknown loss {loss!r}: expected mse, bce or cce")
+
+
+# Talking to the student's code.
+
+def student_forward(ctx: CheckContext, case: MLPCase,
+                    params: Optional[Params] = None) -> tuple[Optional[np.ndarray], Any, Optional[Verdict]]:
+    """(Y_hat, cache, None) from the student's forward, or (None, None, a failed verdict)."""
+    params = case.params if params is None else params
+    value = ctx.call("forward", wire_params(params), case.X.copy(), hidden=case.hidden, output=case.output)
+    return read_forward(value, case)
+
+
+def read_forward(value: Any, case: MLPCase) -> tuple[Optional[np.ndarray], Any, Optional[Verdict]]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return None, None, fail(f"forward should return a pair (Y_hat, cache), but it returned {describe(value)}.")
+    Y_hat = to_array(value[0])
+    shape = (case.batch, case.sizes[-1])
+    if Y_hat is None:
+        return None, None, fail(f"forward's Y_hat should be an array of shape {shape}, "
+                                f"but it is {describe(value[0])}.")
+    if Y_hat.shape != shape:
+        return None, None, fail(f"forward's Y_hat has shape {Y_hat.shape}; for X of shape {case.X.shape} and "
+                                f"{case.sizes[-1]} outputs it should be {shape} (one row per example).")
+    return Y_hat, value[1], None
+
+
+def student_backward(ctx: CheckContext, case: MLPCase, cache: Any) -> tuple[Optional[list], Optional[Verdict]]:
+    """The student's gradients as a flat list [dW_1, db_1, ...] of arrays (shapes unchecked)."""
+    value = ctx.call("backward", wire_params(case.params), cache, case.Y.copy(), loss=case.loss)
+    return read_grads(value, case.depth)
+
+
+def read_grads(value: Any, depth: int) -> tuple[Optional[list], Optional[Verdict]]:
+    if not isinstance(value, (list, tuple)):
+        return None, fail(f"backward should return a list of (dW, db) pairs, one per layer, "
+                          f"but it returned {describe(value)}.")
+    if len(value) != depth:
+        return None, fail(f"backward returned {len(value)} item(s) for a network of {depth} layer(s); "
+                          "it should return one (dW, db) pair per layer.")
+    tensors = []
+    for layer, pair in enumerate(value):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return None, fail(f"item {layer} of backward's list should be a pair (dW, db), "
+                              f"but it is {describe(pair)}.")
+        for index, part in enumerate(pair):
+            array = to_array(part)
+            if array is None:
+                return None, fail(f"{tensor_name(2 * layer + index)} should be an array, "
+                                  f"but it is {describe(part)}.")
+            tensors.append(array)
+    return tensors, None
+
+
+def shape_problem(tensors: list[np.ndarray], params: Params) -> Optional[str]:
+    """A sentence about the first gradient whose shape differs from its parameter's, or None."""
+    for index, (got, param) in enumerate(zip(tensors, flat_params(params))):
+        if got.shape != param.shape:
+            return (f"{tensor_name(index)} has shape {got.shape}; it should have the shape of "
+                    f"{'W' if index % 2 == 0 else 'b'}[{index // 2}], {param.shape}.")
+    return None
+
+
+def layout_candidates(tensors: list[np.ndarray], params: Params) -> dict[str, list[np.ndarray]]:
+    """The answer rearranged as each layout mistake would explain it, where shapes then fit.
+
+    'transposed': every dW whose transpose has W's shape is transposed back (square ones too:
+    the mistake is in the one formula every layer uses);
+    'layer_order_reversed': the list of pairs read in reverse.
+    """
+    expected = flat_params(params)
+    candidates: dict[str, list[np.ndarray]] = {}
+    transposed = [t.T if i % 2 == 0 and t.ndim == 2 and t.T.shape == e.shape else t
+                  for i, (t, e) in enumerate(zip(tensors, expected))]
+    candidates["transposed"] = transposed
+    pairs = unflatten(tensors)[::-1]
+    candidates["layer_order_reversed"] = flat_params(pairs)
+    return {name: c for name, c in candidates.items()
+            if all(t.shape == e.shape for t, e in zip(c, expected))}
+
+
+# Diagnosis from a scale factor: evidence that is cheap and, once it matches, certain.
+
+def scale_mistake(factor: float, *, batch: int, classes: int, loss: str, rtol: float) -> Optional[str]:
+    """The mistake a gradient off by exactly `factor` (got / right) points to, or None.
+
+    -1: sign_flipped; 1/B: batch_mean_twice; B: batch_sum_not_mean; for mse, n_L / 2 or 1/2:
+    mse_with_ce_delta ((Y_hat - Y) / B or (Y_hat - Y) / (B n_L) instead of 2 (Y_hat - Y) / (B n_L)).
+    Ambiguous factors (two codes match) give None.
+    """
+    known = [(-1.0, "sign_flipped")]
+    if batch > 1:
+        known += [(1.0 / batch, "batch_mean_twice"), (float(batch), "batch_sum_not_mean")]
+    if loss == "mse" and classes != 2:
+        known += [(classes / 2.0, "mse_with_ce_delta"), (0.5, "mse_with_ce_delta")]
+    codes = {code for value, code in known if abs(factor - value) <= rtol * abs(value)}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def common_mistake(codes: list[Optional[str]]) -> Optional[str]:
+    """The code every wrong tensor agrees on, or None."""
+    return codes[0] if codes and codes[0] is not None and all(c == codes[0] for c in codes) else None
+
+
+def with_mistake(feedback: str, code: Optional[str]) -> Verdict:
+    return fail(f"{feedback} {MISTAKE_TEXT[code]}" if code else feedback, code)
+
+
+# Gradient checks along random directions, against the student's own forward.
+
+@dataclass(frozen=True)
+class Slope:
+    """The loss's slope along one random unit direction in one tensor: from backward and by differences."""
+
+    index: int  # position in the flat list [W_1, b_1, W_2, ...]
+    analytic: float
+    numeric: float
+
+    def agrees(self, rtol: float, atol: float) -> bool:
+        return abs(self.analytic - self.numeric) <= atol + rtol * (abs(self.analytic) + abs(self.numeric))
+
+    @property
+    def ratio(self) -> float:
+        return self.analytic / self.numeric if self.numeric != 0.0 else math.inf
+
+
+def directional_slopes(ctx: CheckContext, case: MLPCase, tensors: list[np.ndarray], loss_fn: LossFunction,
+                       rng: np.random.Generator, step: float) -> tuple[list[Slope], Optional[Verdict]]:
+    """For each tensor: <grad, U> against (L(theta + step U) - L(theta - step U)) / (2 step), |U| = 1.
+
+    L is `loss_fn` of the student's forward at the perturbed parameters; two forward calls per tensor.
+    """
+    slopes = []
+    base = flat_params(case.params)
+    for index, (grad, param) in enumerate(zip(tensors, base)):
+        direction = rng.standard_normal(param.shape)
+        direction /= np.linalg.norm(direction)
+        losses = []
+        for sign in (1.0, -1.0):
+            moved = [p + sign * step * direction if i == index else p for i, p in enumerate(base)]
+            Y_hat, _, problem = student_forward(ctx, case, unflatten(moved))
+            if problem is not None:
+                return [], problem
+            losses.append(loss_fn(Y_hat, case.Y, case.loss))
+        numeric = (losses[0] - losses[1]) / (2.0 * step)
+        if not math.isfinite(numeric):
+            return [], fail(f"The {case.loss} loss of forward's output is not finite for {case.label()}: "
+                            "forward's Y_hat must be valid input for that loss.")
+        slopes.append(Slope(index, float(np.sum(grad * direction)), numeric))
+    return slopes, None
+
+
+def judge_slopes(slopes: list[Slope], case: MLPCase, settings: dict, what: str, *, reveal: bool = True) -> Verdict:
+    """Pass when every tensor's slope agrees; otherwise name the tensors and, if certain, the mistake.
+
+    With `reveal=False` (hidden checks) the slopes themselves are left out of the feedback.
+    """
+    rtol, atol = settings.get("gradcheck_rtol", 1e-5), settings.get("gradcheck_atol", 1e-9)
+    wrong = [s for s in slopes if not s.agrees(rtol, atol)]
+    if not wrong:
+        return ok()
+    code = common_mistake([scale_mistake(s.ratio, batch=case.batch, classes=case.sizes[-1], loss=case.loss,
+                                         rtol=settings.get("diagnosis_rtol", 1e-4)) for s in wrong])
+    first = wrong[0]
+    names = ", ".join(tensor_name(s.index) for s in wrong)
+    feedback = (f"{what} disagrees with central differences of your own forward's mean {case.loss} loss "
+                f"for {case.label()}: {names}.")
+    if reveal:
+        feedback += (f" Along a random direction, {tensor_name(first.index)} gives slope {first.analytic:.6g} "
+                     f"from backward and {first.numeric:.6g} by differences (ratio {first.ratio:.4g}).")
+    return with_mistake(feedback, code)
+
+
+def gradcheck_case(ctx: CheckContext, case: MLPCase, loss_fn: LossFunction, rng: np.random.Generator,
+                   reveal: bool = True) -> Verdict:
+    """Forward, backward, then the directional gradient check of every tensor, with layout diagnosis.
+
+    With `reveal=False` (hidden checks) the feedback leaves the slopes out.
+    """
+    step = ctx.settings.get("gradcheck_step", 1e-5)
+    _, cache, problem = student_forward(ctx, case)
+    if problem is not None:
+        return problem
+    tensors, problem = student_backward(ctx, case, cache)
+    if problem is not None:
+        return problem
+    shapes = shape_problem(tensors, case.params)
+    if shapes is None:
+        slopes, problem = directional_slopes(ctx, case, tensors, loss_fn, rng, step)
+        return problem or judge_slopes(slopes, case, ctx.settings, "backward", reveal=reveal)
+    for mistake, candidate in layout_candidates(tensors, case.params).items():
+        slopes, problem = directional_slopes(ctx, case, candidate, loss_fn, rng, step)
+        if problem is None and judge_slopes(slopes, case, ctx.settings, "backward").passed:
+            return with_mistake(f"backward, {case.label()}: {shapes}", mistake)
+    return fail(f"backward, {case.label()}: {shapes}")
+
+
+def retried(attempts: int, run: Callable[[], Verdict]) -> Verdict:
+    """The first passing verdict of up to `attempts` fresh draws, else the first failure.
+
+    A random ReLU case can, rarely, put a pre-activation within the finite-difference step of
+    the kink; a correct backward then passes on a fresh draw, a wrong one fails every draw.
+    """
+    first = run()
+    for _ in range(attempts - 1):
+        if first.passed:
+            break
+        if run().passed:
+            return ok()
+    return first
+
+
+# Comparing with known-right gradients (fixtures here, the reference in the hidden checks).
+
+def compare_grads(tensors: list[np.ndarray], expected: list[np.ndarray], case: MLPCase, *, rtol: float,
+                  diagnosis_rtol: float) -> tuple[list[tuple[int, float]], Optional[str]]:
+    """Tensors whose norm-relative error exceeds `rtol` (index, error), and the mistake they share."""
+    wrong, codes = [], []
+    for index, (got, want) in enumerate(zip(tensors, expected)):
+        if not np.all(np.isfinite(got)):
+            wrong.append((index, math.inf))
+            codes.append(None)
+            continue
+        error = relative_error(got, want)
+        if error > rtol:
+            wrong.append((index, error))
+            factor, cosine = best_fit_scale(got, want)
+            certain = abs(abs(cosine) - 1.0) <= diagnosis_rtol
+            codes.append(scale_mistake(factor, batch=case.batch, classes=case.sizes[-1], loss=case.loss,
+                                       rtol=diagnosis_rtol) if certain else None)
+    return wrong, common_mistake(codes)
+
+
+def describe_wrong(wrong: list[tuple[int, float]]) -> str:
+    return ", ".join(f"{tensor_name(i)} " + ("holds inf or nan" if math.isinf(e) else f"norm-relative error {e:.2e}")
+                     for i, e in wrong)
+
+
+def delta_formula(case: MLPCase, wrong: list[tuple[int, float]]) -> str:
+    """The lecture's formula for the first layer that is wrong, counting from the output back."""
+    last = max(i // 2 for i, _ in wrong)
+    if last == case.depth - 1:
+        return (f"Compare with {OUTPUT_DELTA_FORMULA[(case.output, case.loss)]}, "
+                "dW_L = A_{L-1}.T @ delta_L, db_L = delta_L.sum(axis=0).")
+    return f"Compare with {HIDDEN_RECIPE}."
+
+
+def grads_against(tensors: list[np.ndarray], expected: list[np.ndarray], case: MLPCase, settings: dict,
+                  what: str) -> Verdict:
+    """Per-tensor comparison with known-right gradients, with layout and scale diagnosis."""
+    rtol, diagnosis_rtol = settings.get("rtol", 1e-6), settings.get("diagnosis_rtol", 1e-4)
+    shapes = shape_problem(tensors, case.params)
+    if shapes is not None:
+        for mistake, candidate in layout_candidates(tensors, case.params).items():
+            if not compare_grads(candidate, expected, case, rtol=rtol, diagnosis_rtol=diagnosis_rtol)[0]:
+                return with_mistake(f"{what}: {shapes}", mistake)
+        return fail(f"{what}: {shapes}")
+    wrong, code = compare_grads(tensors, expected, case, rtol=rtol, diagnosis_rtol=diagnosis_rtol)
+    if not wrong:
+        return ok()
+    return with_mistake(f"{what}: {describe_wrong(wrong)}. {delta_formula(case, wrong)}", code)
+
+
+# Fixtures: the lecture's network and fixed cases, answered by the reference.
+
+@fixture_builder(STEM, "lecture")
+def build_lecture() -> dict:
+    """The lecture's 2-2-1 network (sigmoid hidden and output, BCE, no biases) as an MLP case."""
+    from reference import hand_network, mlp
+
+    x, V, w, y = hand_network.LECTURE_CASE
+    params = [(np.array(V), np.zeros(2)), (np.array(w).reshape(2, 1), np.zeros(1))]
+    X, Y = np.array(x).reshape(1, 2), np.array([[float(y)]])
+    Y_hat, cache = mlp.forward(params, X, hidden="sigmoid", output="sigmoid")
+    grads = mlp.backward(params, cache, Y, loss="bce")
+    printed = hand_network.LECTURE_PRINTED  # the numbers as the slides print them
+    return {"params": [list(p) for p in params], "X": X, "Y": Y, "hidden": "sigmoid", "output": "sigmoid",
+            "loss": "bce", "Y_hat": Y_hat, "grads": flat_params(grads),
+            "printed": {key: printed[key] for key in ("y_hat", "grad_w", "grad_V", "delta_hidden", "delta_out")}}
+
+
+@fixture_builder(STEM, "cases")
+def build_cases() -> dict:
+    """One fixed two-layer case per hidden activation and output/loss pair, with the reference's answers."""
+    from reference import mlp
+
+    rng = np.random.default_rng(20240302)
+    cases = []
+    for hidden in HIDDEN_ACTIVATIONS:
+        for output, loss in OUTPUT_LOSS_PAIRS:
+            case = random_case(rng, 2, hidden, output, loss)
+            Y_hat, cache = mlp.forward(case.params, case.X, hidden=hidden, output=output)
+            grads = mlp.backward(case.params, cache, case.Y, loss=loss)
+            cases.append({"params": [list(p) for p in case.params], "X": case.X, "Y": case.Y, "hidden": hidden,
+                          "output": output, "loss": loss, "Y_hat": Y_hat, "grads": flat_params(grads)})
+    return {"cases": cases}
+
+
+# init_params
+
+INIT_SHAPE_CASES: tuple[tuple[int, ...], ...] = ((4, 3), (5, 7, 2), (6, 4, 3, 2))
+
+
+def read_init(value: Any, sizes: tuple[int, ...]) -> tuple[Optional[Params], Optional[Verdict]]:
+    """The answer as [(W, b)] with W (n_in, n_out), b (n_out,), or a failed verdict saying what is off."""
+    call, depth = f"init_params({list(sizes)})", len(sizes) - 1
+    if not isinstance(value, (list, tuple)):
+        return None, fail(f"{call} should return a list of {depth} (W, b) pair(s), but it returned {describe(value)}.")
+    if len(value) != depth:
+        return None, fail(f"{call} should return {depth} (W, b) pair(s), one per layer, but it returned {len(value)}.")
+    params: Params = []
+    for layer, pair in enumerate(value):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return None, fail(f"{call}[{layer}] should be a pair (W, b), but it is {describe(pair)}.")
+        for what, part, shape in (("W", pair[0], (sizes[layer], sizes[layer + 1])), ("b", pair[1], (sizes[layer + 1],))):
+            array = to_array(part)
+            if array is None or array.shape != shape:
+                found = describe(part) if array is None else f"of shape {array.shape}"
+                return None, fail(f"{call}: {what}[{layer}] should have shape {shape}, but it is {found}.")
+            if not np.all(np.isfinite(array)):
+                return None, fail(f"{call}: {what}[{layer}] holds inf or nan.")
+        params.append((to_array(pair[0]), to_array(pair[1])))
+    return params, None
+
+
+@check(STEM, "init_params.shapes", needs=("init_params",),
+       hint="One (W, b) per layer: W of shape (n_in, n_out), b of shape (n_out,).")
+def init_params_shapes(ctx: CheckContext) -> Verdict:
+    for sizes in INIT_SHAPE_CASES:
+        _, problem = read_init(ctx.call("init_params", list(sizes)), sizes)
+        if problem is not None:
+            return problem
+    return ok()
+
+
+@check(STEM, "init_params.seed", needs=("init_params",),
+       hint="Draw the weights from np.random.default_rng(seed): same seed, same weights.")
+def init_params_seed(ctx: CheckContext) -> Verdict:
+    sizes = (6, 5, 4)
+    seed = int(ctx.rng.integers(1, 2**31))
+    first, problem = read_init(ctx.call("init_params", list(sizes), seed=seed), sizes)
+    if problem is not None:
+        return problem
+    again, _ = read_init(ctx.call("init_params", list(sizes), seed=seed), sizes)
+    other, _ = read_init(ctx.call("init_params", list(sizes), seed=seed + 1), sizes)
+    if again is None or any(not np.array_equal(a, b) for a, b in zip(flat_params(first), flat_params(again))):
+        return fail(f"init_params({list(sizes)}, seed={seed}) gave different weights on two calls: "
+                    "draw them from a generator built from `seed`, not from global random state.")
+    if other is None or all(np.array_equal(a[0], b[0]) for a, b in zip(first, other)):
+        return fail(f"init_params gave the same weights for seed={seed} and seed={seed + 1}: use `seed`.")
+    for layer, (W, _) in enumerate(first):
+        if np.ptp(W) == 0.0:
+            return fail(f"init_params: every entry of W[{layer}] is the same; equal weights give every unit "
+                        "of a layer the same gradient, so they never become different. Draw them at random.")
+    return ok()
+
+
+@check(STEM, "init_params.scale", needs=("init_params",),
+       hint="Xavier/Glorot: Var(W_l) = 2 / (n_in + n_out), e.g. U(-a, a) with a = sqrt(6 / (n_in + n_out)); "
+            "biases zero.")
+def init_params_scale(ctx: CheckContext) -> Verdict:
+    """Mean and variance of each W against Xavier's Var = 2 / (n_in + n_out); biases zero or small.
+
+    For N iid weights with variance s^2 and kurtosis k, the mean of squares m2 has mean s^2 and
+    standard deviation s^2 sqrt((k - 1) / N), and the mean has standard deviation s / sqrt(N).
+    Both are tested at `init_sigmas` standard deviations with k = `init_kurtosis_max` (3, the
+    normal's; uniform has 1.8), so a correct implementation fails with probability ~1e-9 per
+    test (normal tail at 6 sigma, N >= 30,000 makes m2 close to normal).
+    """
+    sizes = tuple(ctx.settings.get("init_sizes", (400, 300, 100)))
+    sigmas = ctx.settings.get("init_sigmas", 6.0)
+    kurtosis = ctx.settings.get("init_kurtosis_max", 3.0)
+    bias_max = ctx.settings.get("init_bias_max", 0.01)
+    seed = int(ctx.rng.integers(0, 2**31))
+    params, problem = read_init(ctx.call("init_params", list(sizes), seed=seed), sizes)
+    if problem is not None:
+        return problem
+    for layer, (W, b) in enumerate(params):
+        n_in, n_out = W.shape
+        variance = 2.0 / (n_in + n_out)
+        count = W.size
+        mean_sq = float(np.mean(W ** 2))
+        tolerance = sigmas * math.sqrt((kurtosis - 1.0) / count)
+        if abs(mean_sq / variance - 1.0) > tolerance:
+            return fail(f"init_params({list(sizes)}): W[{layer}] ({n_in} x {n_out}) has mean square {mean_sq:.3g}; "
+                        f"Xavier/Glorot gives variance 2 / (n_in + n_out) = {variance:.3g} "
+                        f"(allowed relative deviation {tolerance:.2g}).")
+        if abs(float(np.mean(W))) > sigmas * math.sqrt(variance / count):
+            return fail(f"init_params({list(sizes)}): W[{layer}] has mean {np.mean(W):.3g}; Xavier weights are "
+                        "centred on 0.")
+        if np.max(np.abs(b)) > bias_max:
+            return fail(f"init_params({list(sizes)}): b[{layer}] has entries up to {np.max(np.abs(b)):.3g}; "
+                        f"start biases at zero (at most {bias_max:g}).")
+    return ok()
+
+
+# forward
+
+@check(STEM, "forward.lecture", needs=("forward",),
+       hint="The lecture's 2-2-1 network: forward([(V, 0), (w[:, None], 0)], x[None, :], 'sigmoid', 'sigmoid').")
+def forward_lecture(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("lecture")
+    case = case_from_data(data)
+    Y_hat, _, problem = student_forward(ctx, case)
+    if problem is not None:
+        return problem
+    verdict = compare_arrays(Y_hat, data["Y_hat"], what="Y_hat", rtol=ctx.settings.get("rtol", 1e-6))
+    if verdict.passed:
+        return ok()
+    x, V, w = case.X[0].tolist(), case.params[0][0].tolist(), case.params[1][0][:, 0].tolist()
+    return fail(f"For the lecture's network (x = {x}, V = {V}, w = {w}), forward gives "
+                f"y_hat = {float(Y_hat.ravel()[0]):.6g}; the lecture's is {data['printed']['y_hat']:.3f} "
+                f"(exactly {float(data['Y_hat'].ravel()[0]):.6f}).")
+
+
+@check(STEM, "forward.values", needs=("forward",),
+       hint="Z_l = A_{l-1} @ W_l + b_l, A_l = act(Z_l); the last layer uses `output`, the others `hidden`.")
+def forward_values(ctx: CheckContext) -> Verdict:
+    for data in ctx.fixture("cases")["cases"]:
+        case = case_from_data(data)
+        Y_hat, _, problem = student_forward(ctx, case)
+        if problem is not None:
+            return problem
+        verdict = compare_arrays(Y_hat, data["Y_hat"], what=f"forward's Y_hat ({case.label()})",
+                                 rtol=ctx.settings.get("rtol", 1e-6))
+        if not verdict.passed:
+            wrong_axis = case.output == "softmax" and softmax_axis_evidence(Y_hat)
+            return with_mistake(verdict.feedback, "softmax_wrong_axis" if wrong_axis else None)
+    return ok()
+
+
+def softmax_axis_evidence(Y_hat: np.ndarray) -> bool:
+    """True when the columns, or the whole array, sum to 1 instead of the rows."""
+    columns = Y_hat.shape[0] != Y_hat.shape[1] and np.allclose(Y_hat.sum(axis=0), 1.0, atol=1e-9)
+    return bool(columns or np.isclose(Y_hat.sum(), 1.0, atol=1e-9))
+
+
+def output_properties(Y_hat: np.ndarray, case: MLPCase) -> Optional[Verdict]:
+    """Finite; softmax rows are distributions; sigmoid outputs lie in [0, 1]."""
+    if not np.all(np.isfinite(Y_hat)):
+        return fail(f"forward's Y_hat holds inf or nan for {case.label()}.")
+    if case.output == "softmax":
+        if not np.allclose(Y_hat.sum(axis=1), 1.0, rtol=0.0, atol=1e-9) or np.any(Y_hat < 0):
+            code = "softmax_wrong_axis" if softmax_axis_evidence(Y_hat) else None
+            return with_mistake(f"With output='softmax', each row of Y_hat must be a probability distribution "
+                                f"(entries >= 0, summing to 1), but it is not for {case.label()}.", code)
+    if case.output == "sigmoid" and (np.any(Y_hat < 0) or np.any(Y_hat > 1)):
+        return fail(f"With output='sigmoid', Y_hat must lie in [0, 1], but it does not for {case.label()}.")
+    return None
+
+
+@check(STEM, "forward.properties", needs=("forward",),
+       hint="Y_hat has shape (B, n_L); softmax normalises each row; each row depends only on its own example.")
+def forward_properties(ctx: CheckContext) -> Verdict:
+    """Shapes for depths 1-3 and batch 1; output ranges; each example's row independent of the others."""
+    rng = ctx.rng
+    for depth in (1, 2, 3):
+        for output, loss in OUTPUT_LOSS_PAIRS:
+            for batch_one in (False, True):
+                case = random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one)
+                Y_hat, _, problem = student_forward(ctx, case)
+                if problem is None:
+                    problem = output_properties(Y_hat, case)
+                if problem is None and not batch_one:
+                    problem = row_independence(ctx, case, Y_hat)
+                if problem is not None:
+                    return problem
+    return ok()
+
+
+def row_independence(ctx: CheckContext, case: MLPCase, Y_hat: np.ndarray) -> Optional[Verdict]:
+    """forward on the last example alone must give the last row of the batch's output."""
+    single = MLPCase(case.params, case.X[-1:], case.Y[-1:], case.hidden, case.output, case.loss)
+    alone, _, problem = student_forward(ctx, single)
+    if problem is not None:
+        return problem
+    if not np.allclose(alone, Y_hat[-1:], rtol=1e-9, atol=1e-12):
+        code = "softmax_wrong_axis" if case.output == "softmax" and softmax_axis_evidence(Y_hat) else None
+        return with_mistake(f"forward's row for an example changes when other examples are in the batch "
+                            f"({case.label()}): each row of X is one example and must be processed alone.", code)
+    return None
+
+
+# backward
+
+@check(STEM, "backward.lecture", needs=("forward", "backward"),
+       hint="The lecture's network: delta_out = y_hat - y, dL/dw_j = delta_out h_j, dL/dv_ij = delta_j x_i.")
+def backward_lecture(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("lecture")
+    case = case_from_data(data)
+    _, cache, problem = student_forward(ctx, case)
+    if problem is not None:
+        return problem
+    tensors, problem = student_backward(ctx, case, cache)
+    if problem is not None:
+        return problem
+    verdict = grads_against(tensors, data["grads"], case, ctx.settings, "backward on the lecture's network")
+    if verdict.passed:
+        return ok()
+    printed = data["printed"]
+    return fail(f"{verdict.feedback} The lecture has dL/dV = {np.round(printed['grad_V'], 3).tolist()} "
+                f"(dW[0]), dL/dw = {np.round(printed['grad_w'], 3).tolist()} (dW[1] as a column), "
+                f"db[0] = delta_hidden = {np.round(printed['delta_hidden'], 3).tolist()}, "
+                f"db[1] = delta_out = {printed['delta_out']:.3f}.", verdict.diagnosis)
+
+
+@check(STEM, "backward.shapes", needs=("forward", "backward"),
+       hint="backward returns [(dW_1, db_1), ..., (dW_L, db_L)], each with its parameter's shape.")
+def backward_shapes(ctx: CheckContext) -> Verdict:
+    rng = ctx.rng
+    for depth in (1, 2, 3):
+        for batch_one in (False, True):
+            output, loss = OUTPUT_LOSS_PAIRS[int(rng.integers(len(OUTPUT_LOSS_PAIRS)))]
+            case = random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one)
+            _, cache, problem = student_forward(ctx, case)
+            if problem is not None:
+                return problem
+            tensors, problem = student_backward(ctx, case, cache)
+            if problem is not None:
+                return problem
+            shapes = shape_problem(tensors, case.params)
+            if shapes is not None:
+                return fail(f"backward, {case.label()}: {shapes}")
+    return ok()
+
+
+@check(STEM, "backward.values", needs=("forward", "backward"),
+       hint="delta_L from the loss, then " + HIDDEN_RECIPE + ".")
+def backward_values(ctx: CheckContext) -> Verdict:
+    for data in ctx.fixture("cases")["cases"]:
+        case = case_from_data(data)
+        _, cache, problem = student_forward(ctx, case)
+        if problem is not None:
+            return problem
+        tensors, problem = student_backward(ctx, case, cache)
+        if problem is not None:
+            return problem
+        verdict = grads_against(tensors, data["grads"], case, ctx.settings, f"backward, {case.label()}")
+        if not verdict.passed:
+            return verdict
+    return ok()
+
+
+def register_gradcheck(hidden: str) -> None:
+    """backward.gradcheck.<hidden>: every output/loss pair, checked against the student's own forward."""
+
+    @check(STEM, f"backward.gradcheck.{hidden}", needs=("forward", "backward"),
+           hint=f"Your backward must match the slope of your own forward's loss (hidden={hidden!r}).")
+    def gradcheck(ctx: CheckContext) -> Verdict:
+        rng = ctx.rng
+        attempts = int(ctx.settings.get("gradcheck_attempts", 3))
+        for output, loss in OUTPUT_LOSS_PAIRS:
+            depth = int(rng.integers(2, 4))
+            verdict = retried(attempts, lambda: gradcheck_case(
+                ctx, random_case(rng, depth, hidden, output, loss), mean_loss, rng))
+            if not verdict.passed:
+                return verdict
+        return ok()
+
+
+for _hidden in HIDDEN_ACTIVATIONS:
+    register_gradcheck(_hidden)

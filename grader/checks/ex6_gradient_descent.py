@@ -1,0 +1,255 @@
+"""Public checks for exercise 6: one gradient-descent step, and a training loop that learns.
+
+The lecture's update rule moves against the gradient: W <- W - lr * dL/dW, b <- b - lr * dL/db.
+`train` runs minibatch SGD on the mean cross-entropy of a softmax MLP with the student's own
+`forward`/`backward`; the grader sends it data, then measures accuracy on held-out points here,
+with the returned parameters, so nothing the submission reports about itself is trusted.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from grader.checks.base import CheckContext, Verdict, fail, ok
+from grader.checks.compare import compare_arrays, describe, relative_error, to_array
+from grader.checks.ex1_activations_losses import MISTAKE_TEXT, AnswerError, answer_array, register, scale_code
+from grader.checks.fixtures import fixture_builder
+
+STEM = "ex6_gradient_descent"
+Params = list[tuple[np.ndarray, np.ndarray]]
+
+# The hidden activations `train` may be asked for; the output is softmax, whose argmax is the logits'.
+HIDDEN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "identity": lambda z: z,
+    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+}
+
+
+# ---------------------------------------------------------------- public data
+
+def _settings() -> Mapping[str, Any]:
+    from grader.rubric import load_rubric
+
+    return load_rubric(STEM).settings
+
+
+@fixture_builder(STEM, "sgd")
+def build_sgd() -> dict:
+    """Two layers of non-square parameters and gradients, a learning rate, and the stepped params."""
+    from reference import training as ref
+
+    rng = np.random.default_rng(2024_0601)
+    sizes = [3, 4, 2]
+    params = [(rng.normal(size=(m, n)), rng.normal(size=n)) for m, n in zip(sizes[:-1], sizes[1:])]
+    grads = [(rng.normal(size=W.shape), rng.normal(size=b.shape)) for W, b in params]
+    lr = 0.1
+    return {"params": params, "grads": grads, "lr": lr, "expected": ref.sgd_step(params, grads, lr)}
+
+
+@fixture_builder(STEM, "train_data")
+def build_train_data() -> dict:
+    """The public training set and held-out split, drawn as the rubric's settings say."""
+    from reference import datasets
+
+    s = _settings()
+    X, labels = datasets.make_dataset(s["train_dataset"], n=s["train_n"], classes=s["train_classes"],
+                                      noise=s["train_noise"], seed=s["public_data_seed"])
+    X_train, X_test, labels_train, labels_test = datasets.train_test_split(
+        X, labels, test_fraction=s["train_test_fraction"], seed=s["public_data_seed"])
+    return {"X_train": X_train, "Y_train": datasets.one_hot(labels_train, s["train_classes"]),
+            "X_test": X_test, "labels_test": labels_test.astype(np.float64)}
+
+
+# ---------------------------------------------------------------- reading parameter lists
+
+def params_answer(value: Any, shapes: Sequence[tuple[tuple[int, ...], tuple[int, ...]]], what: str) -> Params:
+    """`value` as [(W, b), ...] with the given shapes and finite entries; raises AnswerError otherwise."""
+    if not isinstance(value, (list, tuple)):
+        raise AnswerError(fail(f"{what} should be a list of (W, b) pairs, but it is {describe(value)}."))
+    if len(value) != len(shapes):
+        raise AnswerError(fail(f"{what} has {len(value)} layers; it should have {len(shapes)}, one (W, b) per layer."))
+    params = []
+    for index, (layer, (w_shape, b_shape)) in enumerate(zip(value, shapes)):
+        if not isinstance(layer, (list, tuple)) or len(layer) != 2:
+            raise AnswerError(fail(f"{what}[{index}] should be a pair (W, b), but it is {describe(layer)}."))
+        params.append((answer_array(layer[0], f"{what}[{index}] W", shape=w_shape),
+                       answer_array(layer[1], f"{what}[{index}] b", shape=b_shape)))
+    return params
+
+
+def shapes_of(params: Params) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    return [(W.shape, b.shape) for W, b in params]
+
+
+def layer_shapes(sizes: Sequence[int]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    return [((m, n), (n,)) for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+def flat(params: Params) -> np.ndarray:
+    return np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])
+
+
+# ---------------------------------------------------------------- sgd_step
+
+def judge_sgd_step(ctx: CheckContext, got: Any, params: Params, grads: Params, lr: float, expected: Params) -> Verdict:
+    """The returned params against the expected step, layer by layer; a step uphill is named."""
+    s = ctx.settings
+    what = "sgd_step(params, grads, lr)"
+    try:
+        new = params_answer(got, shapes_of(expected), what)
+    except AnswerError as exc:
+        return reversed_verdict(got, expected, s) or exc.verdict
+    for index, ((W, b), (W_exp, b_exp)) in enumerate(zip(new, expected)):
+        for got_array, exp_array, name in ((W, W_exp, "W"), (b, b_exp, "b")):
+            verdict = compare_arrays(got_array, exp_array, what=f"layer {index} {name}", rtol=s["rtol"], atol=s["atol"])
+            if not verdict.passed:
+                return reversed_verdict(got, expected, s) or sgd_diagnosis(verdict, new, params, grads, lr,
+                                                                           s["diagnosis_tol"])
+    return ok()
+
+
+def reversed_verdict(got: Any, expected: Params, settings: Mapping[str, Any]) -> Verdict | None:
+    """A failed verdict naming layer_order_reversed when the layers are right but last first."""
+    if not isinstance(got, (list, tuple)) or len(got) < 2:
+        return None
+    try:
+        flipped = params_answer(list(reversed(got)), shapes_of(expected), "reversed")
+    except AnswerError:
+        return None
+    if relative_error(flat(flipped), flat(expected)) > settings["diagnosis_tol"]:
+        return None
+    return fail("sgd_step returned the layers last first: keep the order of params (index 0 = first layer).",
+                diagnosis="layer_order_reversed")
+
+
+def sgd_diagnosis(verdict: Verdict, new: Params, params: Params, grads: Params, lr: float, tol: float) -> Verdict:
+    """Name a step taken with the wrong sign (uphill); otherwise say what the rule is."""
+    step = flat(new) - flat(params)
+    code = scale_code(step, -lr * flat(grads), [(-1.0, "sign_flipped")], tol)
+    feedback = f"{verdict.feedback} The step is W - lr * dW and b - lr * db."
+    if code:
+        feedback += f" {MISTAKE_TEXT[code]} Gradient descent moves against the gradient."
+    elif relative_error(flat(new), flat(params)) <= tol:
+        feedback += " The parameters did not change."
+    return fail(feedback, diagnosis=code)
+
+
+@register(STEM, "sgd_step.values", needs=("sgd_step",),
+          hint="Return a new list [(W - lr * dW, b - lr * db), ...] in the order of params.")
+def sgd_values(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("sgd")
+    got = ctx.call("sgd_step", data["params"], data["grads"], data["lr"])
+    return judge_sgd_step(ctx, got, data["params"], data["grads"], data["lr"], data["expected"])
+
+
+def changed_layers(sent: Params, after: Any) -> list[str]:
+    """Names of the arrays that came back changed, e.g. ['params[0] W']."""
+    changed = []
+    for index, (W, b) in enumerate(sent):
+        try:
+            W_after, b_after = to_array(after[index][0]), to_array(after[index][1])
+        except (TypeError, IndexError, KeyError):
+            return ["the list itself"]
+        for before, now, name in ((W, W_after, "W"), (b, b_after, "b")):
+            if now is None or now.shape != before.shape or not np.array_equal(now, before):
+                changed.append(f"[{index}] {name}")
+    return changed
+
+
+@register(STEM, "sgd_step.pure", needs=("sgd_step",),
+          hint="Build new arrays (W - lr * dW); do not use -= on the arrays you were given.")
+def sgd_pure(ctx: CheckContext) -> Verdict:
+    data = ctx.fixture("sgd")
+    _, after = ctx.call_with_args("sgd_step", data["params"], data["grads"], data["lr"])
+    changed = [f"params{name}" for name in changed_layers(data["params"], after[0])]
+    changed += [f"grads{name}" for name in changed_layers(data["grads"], after[1])]
+    if not changed:
+        return ok()
+    return fail(f"sgd_step changed {', '.join(changed)} in place. {MISTAKE_TEXT['mutates_input']}",
+                diagnosis="mutates_input")
+
+
+# ---------------------------------------------------------------- train
+
+def train_arguments(settings: Mapping[str, Any]) -> dict:
+    return {"layer_sizes": list(settings["train_layer_sizes"]), "hidden": settings["train_hidden"],
+            "epochs": int(settings["train_epochs"]), "lr": float(settings["train_lr"]),
+            "batch_size": int(settings["train_batch_size"]), "seed": int(settings["train_seed"])}
+
+
+def train_result(value: Any, settings: Mapping[str, Any]) -> tuple[Params, np.ndarray]:
+    """(params, losses) from train's answer, params checked against the layer sizes."""
+    alone = isinstance(value, (list, tuple)) and len(value) > 0 and is_layer(value[0])
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or alone:
+        raise AnswerError(fail(f"train should return a pair (params, losses), but it returned {describe(value)}"
+                               f"{' that looks like params alone' if alone else ''}."))
+    params = params_answer(value[0], layer_shapes(settings["train_layer_sizes"]), "train's params")
+    losses = to_array(value[1])
+    if losses is None or losses.ndim != 1:
+        raise AnswerError(fail(f"train's losses should be a list of numbers, one per epoch, "
+                               f"but they are {describe(value[1])}."))
+    return params, losses
+
+
+def is_layer(value: Any) -> bool:
+    """A (W, b) pair with a 2-D W: what params[0] looks like, so `value` is a layer, not a params list."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return False
+    W = to_array(value[0])
+    return W is not None and W.ndim == 2
+
+
+def losses_problem(losses: np.ndarray, settings: Mapping[str, Any]) -> str | None:
+    """What is wrong with the per-epoch losses, or None: one finite value per epoch, going down overall."""
+    epochs = int(settings["train_epochs"])
+    if losses.shape != (epochs,):
+        return f"losses has {losses.shape[0]} values; it should have one per epoch ({epochs})"
+    if not np.all(np.isfinite(losses)):
+        return "losses contains inf or nan: training diverged"
+    if not losses[-1] <= settings["train_max_loss_ratio"] * losses[0]:
+        return (f"the last epoch's loss is {losses[-1] / losses[0]:.2f} times the first; it should be at most "
+                f"{settings['train_max_loss_ratio']:g} times")
+    return None
+
+
+def predict_labels(params: Params, X: np.ndarray, hidden: str) -> np.ndarray:
+    """argmax of each row of the network's output; softmax keeps the order, so the logits suffice."""
+    A = X
+    for index, (W, b) in enumerate(params):
+        Z = A @ W + b
+        A = Z if index == len(params) - 1 else HIDDEN_ACTIVATIONS[hidden](Z)
+    return np.argmax(A, axis=1)
+
+
+def judge_training(losses: np.ndarray, accuracy: float, settings: Mapping[str, Any], where: str) -> Verdict:
+    """Credit: a share for sensible per-epoch losses, the rest for reaching the accuracy target."""
+    share = float(settings["train_losses_share"])
+    target = float(settings["train_accuracy_target"])
+    problem = losses_problem(losses, settings)
+    reached = accuracy >= target
+    if problem is None and reached:
+        return ok(f"Held-out accuracy {accuracy:.1%} on {where}.")
+    parts = []
+    if not reached:
+        parts.append(f"held-out accuracy on {where} is {accuracy:.1%}; it should reach {target:.0%}")
+    if problem:
+        parts.append(problem)
+    credit = (share if problem is None else 0.0) + ((1.0 - share) if reached else 0.0)
+    return fail("Training did not succeed: " + "; ".join(parts) + ".", fraction=credit)
+
+
+@register(STEM, "train.fixture_data", needs=("train",),
+          hint="Loop over epochs and shuffled minibatches: forward, backward, sgd_step; "
+               "record the mean loss per epoch.")
+def train_fixture_data(ctx: CheckContext) -> Verdict:
+    s = ctx.settings
+    data = ctx.fixture("train_data")
+    value = ctx.call("train", data["X_train"], data["Y_train"], timeout=float(s["train_time_budget_s"]),
+                     **train_arguments(s))
+    params, losses = train_result(value, s)
+    predicted = predict_labels(params, data["X_test"], s["train_hidden"])
+    accuracy = float(np.mean(predicted == data["labels_test"]))
+    return judge_training(losses, accuracy, s, "the public data set")

@@ -1,0 +1,316 @@
+"""Write what the sandboxed worker may see of one submission into one folder.
+
+The staged folder holds, for each exercise found, `NAME.py` (a module, as UTF-8 text) or
+`NAME.cells.json` (a notebook: `{"cells": [{"index": i, "source": "..."}]}`, see
+`notebook.py`), and nothing else. It and its files are world-readable, so a worker running as
+an unprivileged user can read them (the folders above it must let that user through).
+
+What stops the whole submission raises BadSubmissionError (a zip that cannot be read, no
+exercise files, exercise files in several folders). What concerns one exercise is a problem
+for that exercise only and the others are still staged:
+
+- `bad_submission`: a symbolic link (links inside a submission are never followed), not a
+  regular file, over `MAX_EXERCISE_FILE_BYTES`, a module that is not UTF-8, an unreadable
+  notebook. The exercise is not staged.
+- `syntax`: a module Python cannot parse. It is staged anyway, so the worker reports the error
+  as it would any other, and flagged here so the report says so even if the worker is not run.
+
+The submission's `sha256` identifies what was graded: for a zip the zip's bytes; for a folder
+or a single file a hash over the sorted (path relative to the exercise folder, bytes) of the
+files matched to exercises, so moving the folder or touching ignored files leaves it unchanged.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from grader.errors import BadSubmissionError
+from grader.results import GradingError
+from grader.submission.discover import Submission
+from grader.submission.exercises import (
+    EXERCISES,
+    exercise_for_name,
+    exercise_roots,
+    exercise_within_name,
+    expected_names,
+    find_exercise_files,
+    is_junk,
+    suggestion_for,
+)
+from grader.submission.notebook import parse_cells
+from grader.submission.unpack import MAX_FILE_BYTES, ExtractedZip, safe_extract
+
+MAX_EXERCISE_FILE_BYTES = MAX_FILE_BYTES
+
+_HASH_SCHEME = b"backprop-grader/submission-files/1\0"
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class StagedSubmission:
+    """The staged folder and what went into it.
+
+    `exercises`: stem -> the file's name as in the submission, for each exercise staged.
+    `problems`: per-exercise `bad_submission`/`syntax` errors for the report.
+    `warnings`: files ignored, choices made, notebook cells not run; grading goes on.
+    """
+
+    folder: Path
+    exercises: dict[str, str] = field(default_factory=dict)
+    problems: list[GradingError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+
+class _ExerciseProblem(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+# ---------------------------------------------------------------- finding the exercise folder
+
+def _visible(folder: Path) -> list[Path]:
+    with os.scandir(folder) as entries:
+        return sorted(Path(e.path) for e in entries if not is_junk(e.name))
+
+
+def _described(paths: list[Path], base: Path) -> list[str]:
+    """Names relative to `base`, folders with a trailing '/', near-misses with a suggestion."""
+    return [p.relative_to(base).as_posix() + ("/" if not p.is_symlink() and p.is_dir() else "")
+            + suggestion_for(p.name) for p in paths]
+
+
+def _exercise_folder(folder: Path, label: str, left_out: dict[str, str]) -> Path:
+    """The one folder of `folder` (itself or a subfolder) that holds the exercise files."""
+    roots = exercise_roots(folder)
+    if len(roots) == 1:
+        return roots[0]
+    if roots:
+        names = ", ".join(root.name + "/" for root in roots)
+        raise BadSubmissionError(
+            f"{label} holds exercise files in several folders ({names}); "
+            "put the files you want graded into one folder and submit that.")
+    found = _described(_visible(folder), folder)
+    shown = "; found: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else ""
+    links = ("; left out: " + ", ".join(f"{name} ({why})" for name, why in sorted(left_out.items()))
+             if left_out else "")
+    raise BadSubmissionError(
+        f"{label} holds no exercise files{shown}{links}. Expected {expected_names()}, "
+        "directly in the submission or in a single folder inside it.")
+
+
+def _ignored_warning(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [f"not graded (not exercise files): {', '.join(names)}"]
+
+
+# ---------------------------------------------------------------- reading one exercise file
+
+def _read_capped(path: Path, name: str, follow_links: bool) -> bytes:
+    info = os.stat(path) if follow_links else os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise _ExerciseProblem("bad_submission",
+                               f"{name} is a symbolic link; links are not followed, so put the file "
+                               "itself in the submission.")
+    if not stat.S_ISREG(info.st_mode):
+        raise _ExerciseProblem("bad_submission", f"{name} is not a regular file; submit the file itself.")
+    too_big = _ExerciseProblem(
+        "bad_submission",
+        f"{name} is larger than {MAX_EXERCISE_FILE_BYTES // (1024 * 1024)} MiB. For a notebook, clear "
+        "its outputs (Kernel > Restart & Clear Output) and save it again.")
+    if info.st_size > MAX_EXERCISE_FILE_BYTES:
+        raise too_big
+    flags = os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        data = handle.read(MAX_EXERCISE_FILE_BYTES + 1)
+    if len(data) > MAX_EXERCISE_FILE_BYTES:  # it grew after the size check
+        raise too_big
+    return data
+
+
+def _syntax_problem(text: str, name: str) -> Optional[str]:
+    try:
+        ast.parse(text, filename=name)
+    except SyntaxError as exc:
+        where = f" line {exc.lineno}" if exc.lineno else ""
+        return (f"{name}{where}: {exc.msg}. The module cannot be imported until this is fixed; "
+                "run the file once before submitting.")
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return f"{name}: Python cannot parse this file ({exc}). Fix it and run it once before submitting."
+    return None
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o644)
+
+
+def _stage_module(stem: str, name: str, data: bytes, dest: Path) -> list[GradingError]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _ExerciseProblem(
+            "bad_submission",
+            f"{name} is not UTF-8 text (byte {data[exc.start]:#04x} on line {line}). Save it with "
+            "UTF-8 encoding in your editor and submit it again.") from exc
+    _write(dest / f"{stem}.py", text)
+    problem = _syntax_problem(text, name)
+    return [GradingError("syntax", problem, stem)] if problem else []
+
+
+def _stage_notebook(stem: str, name: str, data: bytes, dest: Path) -> list[str]:
+    try:
+        notebook = parse_cells(data, name)
+    except BadSubmissionError as exc:
+        raise _ExerciseProblem("bad_submission", str(exc)) from exc
+    cells = [{"index": index, "source": source} for index, source in notebook.cells]
+    _write(dest / f"{stem}.cells.json", json.dumps({"cells": cells}, indent=1))
+    if not cells:
+        return [*notebook.warnings, f"{name} has no code cells to run."]
+    return notebook.warnings
+
+
+def _stage_files(matched: dict[str, Path], dest: Path, staged: StagedSubmission,
+                 follow_links: bool = False) -> None:
+    for stem in EXERCISES:
+        if stem not in matched:
+            continue
+        path = matched[stem]
+        name = path.name
+        try:
+            data = _read_capped(path, name, follow_links)
+            if name.lower().endswith(".ipynb"):
+                staged.warnings.extend(_stage_notebook(stem, name, data, dest))
+            else:
+                staged.problems.extend(_stage_module(stem, name, data, dest))
+        except _ExerciseProblem as problem:
+            staged.problems.append(GradingError(problem.kind, problem.message, stem))
+            continue
+        except OSError as exc:
+            staged.problems.append(GradingError(
+                "bad_submission", f"{name} cannot be read ({exc.strerror or exc}).", stem))
+            continue
+        staged.exercises[stem] = name
+
+
+# ---------------------------------------------------------------- the submission's hash
+
+def _file_digest(path: Path, follow_links: bool) -> bytes:
+    info = os.stat(path) if follow_links else os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        return b"link:" + os.fsencode(os.readlink(path))
+    if not stat.S_ISREG(info.st_mode):
+        return b"special:" + str(stat.S_IFMT(info.st_mode)).encode()  # never open a pipe
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def files_sha256(root: Path, files: list[Path], follow_links: bool = False) -> str:
+    """A hash over the sorted (path relative to `root`, bytes) of `files`, each length-prefixed."""
+    digest = hashlib.sha256(_HASH_SCHEME)
+    for relative, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
+        name = relative.encode("utf-8", "surrogateescape")
+        content = _file_digest(path, follow_links)
+        digest.update(len(name).to_bytes(8, "big") + name + len(content).to_bytes(8, "big") + content)
+    return digest.hexdigest()
+
+
+def zip_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- one submission
+
+def _prepare(dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()):
+        raise ValueError(f"stage needs an empty folder to write into; {dest} is not empty")
+    dest.chmod(0o755)
+
+
+def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission,
+                  left_out: Optional[dict[str, str]] = None) -> tuple[Path, list[Path]]:
+    """Stage the exercise files of a submission folder; returns its exercise folder and files."""
+    left_out = left_out or {}
+    root = _exercise_folder(folder, label, left_out)
+    found = find_exercise_files(root)
+    staged.warnings.extend(found.notes)
+    outer = [p for p in _visible(folder) if p != root] if root != folder else []
+    staged.warnings.extend(_ignored_warning(_described(outer + found.ignored, folder)))
+    root_prefix = root.relative_to(folder).as_posix()
+    for relative, why in sorted(left_out.items()):
+        parent, _, base = relative.rpartition("/")
+        stem = exercise_for_name(base)
+        if stem is not None and (parent or ".") == root_prefix and stem not in found.matched:
+            staged.problems.append(GradingError("bad_submission", f"{base} is {why}.", stem))
+        else:
+            staged.warnings.append(f"left out of the zip: {relative}, {why}.")
+    _stage_files(found.matched, dest, staged)
+    return root, list(found.matched.values())
+
+
+def stage(submission: Submission, dest: Path) -> StagedSubmission:
+    """Stage `submission` into `dest` (created if missing, else it must be empty).
+
+    Raises BadSubmissionError when nothing of the submission can be graded; problems with a
+    single exercise are returned in `problems` instead.
+    """
+    dest = Path(dest)
+    _prepare(dest)
+    staged = StagedSubmission(folder=dest)
+    label = submission.path.name or str(submission.path)
+    if submission.kind == "zip":
+        staged.sha256 = zip_sha256(submission.path)
+        with tempfile.TemporaryDirectory(prefix="backprop-grader-unzip-") as scratch:
+            unzipped = Path(scratch, "zip")
+            extracted: ExtractedZip = safe_extract(submission.path, unzipped)
+            _stage_folder(unzipped, label, dest, staged, extracted.refused)
+    elif submission.kind == "dir":
+        root, files = _stage_folder(submission.path, label, dest, staged)
+        staged.sha256 = files_sha256(root, files)
+    elif submission.kind == "file":
+        # The path was named by the instructor (or found in their batch folder): it may be followed.
+        stem = exercise_for_name(label) or exercise_within_name(label)
+        if stem is None:
+            raise BadSubmissionError(
+                f"{label} is not named after an exercise{suggestion_for(label)}; rename it to "
+                f"{expected_names()}.")
+        _stage_files({stem: submission.path}, dest, staged, follow_links=True)
+        staged.sha256 = files_sha256(submission.path.parent, [submission.path], follow_links=True)
+    else:
+        raise ValueError(f"unknown submission kind {submission.kind!r}; expected dir, zip or file")
+    return staged
+
+
+def submission_sha256(submission: Submission) -> str:
+    """The hash `stage` would record, without staging (to tell whether a report is up to date).
+
+    Empty when the submission cannot be read; such a submission is always graded again.
+    """
+    try:
+        if submission.kind == "zip":
+            return zip_sha256(submission.path)
+        if submission.kind == "file":
+            return files_sha256(submission.path.parent, [submission.path], follow_links=True)
+        root = _exercise_folder(submission.path, submission.path.name, {})
+        return files_sha256(root, list(find_exercise_files(root).matched.values()))
+    except (BadSubmissionError, OSError, ValueError):
+        return ""

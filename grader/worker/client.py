@@ -1,0 +1,502 @@
+"""The grader's side of the worker: start it, talk to it, restart it, and clean up after it.
+
+`WorkerClient` is the `Transport` checks use (see grader/checks/base.py). Each request gets a
+wall-clock deadline; past it, the whole sandbox is killed and the request raises
+`StudentCodeError("timeout", ...)`. A worker that dies (sys.exit, a segfault, the OOM killer)
+makes the request raise too, and the next request starts a fresh worker transparently, loading
+again the modules the old one had. What happened is kept in `events` for the report's `errors`.
+
+A module whose loading timed out or crashed is not loaded again: later requests for it fail at
+once with the same error, so one endless loop at import costs one timeout, not one per check.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import termios
+import threading
+import time
+import weakref
+from typing import Any, Optional
+
+from grader.errors import GraderError, StudentCodeError
+from grader.results import GradingError
+from grader.worker import sandbox as sb
+from grader.worker.inside import protocol
+
+DEFAULT_OUTPUT_LIMIT = 64 * 1024
+MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
+
+
+class OutputTail:
+    """The last `limit` bytes written to one of the worker's output pipes."""
+
+    def __init__(self, limit: int = DEFAULT_OUTPUT_LIMIT):
+        self.limit = limit
+        self.total = 0
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self._pipe_fd: Optional[int] = None
+        self._waiting = False  # the drainer is (about to be) blocked in read with all it read added
+        self._reads = 0
+
+    def add(self, chunk: bytes) -> None:
+        with self._lock:
+            self.total += len(chunk)
+            self._data += chunk
+            if len(self._data) > self.limit:
+                del self._data[: len(self._data) - self.limit]
+
+    def settle(self, patience: float = 0.25) -> None:
+        """Wait until the drainer has taken in everything already written to the pipe.
+
+        Settled when the pipe is empty and the drainer is waiting in read, twice in a row with no
+        read in between (so a chunk it just read is not still on its way to the tail).
+        """
+        stop = time.monotonic() + patience
+        seen = None
+        while time.monotonic() < stop:
+            fd = self._pipe_fd
+            if fd is None:
+                return
+            try:
+                pending = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            except OSError:
+                return
+            state = (self._reads, self._waiting and pending == 0)
+            if state[1] and state == seen:
+                return
+            seen = state
+            time.sleep(0.001)
+
+    def text(self) -> str:
+        with self._lock:
+            dropped = self.total - len(self._data)
+            body = bytes(self._data).decode("utf-8", errors="replace")
+        return f"[... {dropped} bytes of output dropped ...]\n{body}" if dropped else body
+
+    def drain(self, pipe: Any) -> threading.Thread:
+        """Read `pipe` to its end in a daemon thread, so the worker never blocks on printing."""
+
+        fd = pipe.fileno()
+        self._pipe_fd = fd
+
+        def run() -> None:
+            try:
+                while True:
+                    self._waiting = True
+                    chunk = os.read(fd, 65536)
+                    self._waiting = False
+                    if not chunk:
+                        break
+                    self.add(chunk)
+                    self._reads += 1
+            except (OSError, ValueError):
+                pass
+            finally:
+                self._pipe_fd = None
+                self._waiting = False
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+
+        thread = threading.Thread(target=run, name="worker-output", daemon=True)
+        thread.start()
+        return thread
+
+
+class _Deadline(Exception):
+    """The reply did not come in time."""
+
+
+class _Process:
+    """One running worker: the Popen and the two pipe ends the client keeps."""
+
+    def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, threads: list[threading.Thread]):
+        self.popen = popen
+        self.request_fd = request_fd
+        self.reply_fd = reply_fd
+        self.threads = threads
+        self.inbox = bytearray()
+        self.loaded: set[str] = set()  # modules this process has loaded
+
+
+class WorkerClient:
+    """A sandboxed worker for one staged submission, speaking the protocol in grader/README.md."""
+
+    def __init__(self, staged_dir: Any, *, config: Optional[sb.SandboxConfig] = None,
+                 forbidden: tuple[str, ...] = (), env: Optional[dict[str, str]] = None,
+                 output_limit: int = DEFAULT_OUTPUT_LIMIT, startup_timeout: float = 30.0):
+        if not os.path.isdir(staged_dir):
+            raise GraderError(f"staged submission folder {staged_dir} does not exist")
+        self.staged_dir = os.fspath(staged_dir)
+        self.config = config or sb.SandboxConfig()
+        self.forbidden = tuple(forbidden)
+        self.env = dict(env or {})
+        self.startup_timeout = startup_timeout
+        self.sandbox_name = sb.choose_sandbox(self.config)
+        self.events: list[GradingError] = []
+        self.starts = 0  # how many worker processes this client has started
+        self._stdout = OutputTail(output_limit)
+        self._stderr = OutputTail(output_limit)
+        self._uid = sb.fresh_uid(self.config)
+        self._dirs: Optional[sb.WorkerDirs] = None
+        self._process: Optional[_Process] = None
+        self._next_id = 1
+        self._load_requests: dict[str, dict] = {}  # module -> the load request to replay after a restart
+        self._poisoned: dict[str, StudentCodeError] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+        # what must not outlive the client even if close() is never called; holds no reference to it
+        self._leftovers: dict[str, Any] = {"process": None, "root": None, "uid": self._uid}
+        self._finalizer = weakref.finalize(self, _clean_up, self._leftovers)
+
+    # ---------------------------------------------------------------- public
+
+    @property
+    def stdout_tail(self) -> str:
+        """The end of what the student's code printed (all workers of this client), truncated."""
+        self._stdout.settle()
+        return self._stdout.text()
+
+    @property
+    def stderr_tail(self) -> str:
+        self._stderr.settle()
+        return self._stderr.text()
+
+    @property
+    def uid(self) -> Optional[int]:
+        """The private uid workers run as (None when the grader is not root)."""
+        return self._uid
+
+    @property
+    def worker_pid(self) -> Optional[int]:
+        """The host pid of the running worker (or of bubblewrap around it), if one runs."""
+        return self._process.popen.pid if self._process else None
+
+    def start(self) -> None:
+        """Start the worker now (requests also start it when needed)."""
+        with self._lock:
+            self._check_open()
+            if self._process is None or self._process.popen.poll() is not None:
+                self._spawn()
+
+    def request(self, header: dict, timeout: float) -> Any:
+        """Send one request and return the reply's value, or raise StudentCodeError."""
+        if not isinstance(header, dict) or not isinstance(header.get("op"), str):
+            raise ValueError("a request is a dict with an 'op' field")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        with self._lock:
+            self._check_open()
+            module = header.get("module")
+            if isinstance(module, str) and module in self._poisoned:
+                known = self._poisoned[module]  # a fresh exception: re-raising one grows its traceback
+                raise StudentCodeError(known.status, known.message, known.event, known.traceback)
+            self.start()
+            if header["op"] == "load":
+                return self._load(dict(header, forbidden=self._forbidden_for(header)), timeout)
+            if isinstance(module, str):
+                self._ensure_loaded(module, timeout)
+            return self._value(self._exchange(header, timeout), header)
+
+    def close(self) -> None:
+        """Kill the worker and everything it started, and delete its folders. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._stop()
+            if self._dirs is not None:
+                shutil.rmtree(self._dirs.root, ignore_errors=True)
+                self._dirs = None
+            self._finalizer.detach()
+
+    def __enter__(self) -> "WorkerClient":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- loading
+
+    def _forbidden_for(self, header: dict) -> list[str]:
+        extra = header.get("forbidden") or []
+        return sorted(set(self.forbidden) | set(extra))
+
+    def _load(self, header: dict, timeout: float) -> Any:
+        module = header.get("module")
+        reply = self._exchange(header, timeout)
+        if reply.get("ok") and isinstance(module, str):
+            self._load_requests.setdefault(module, header)
+            self._process.loaded.add(module)
+        return self._value(reply, header)
+
+    def _ensure_loaded(self, module: str, timeout: float) -> None:
+        """Load `module` in this worker before using it, so a hang at import is blamed on loading."""
+        if module in self._process.loaded:
+            return
+        header = self._load_requests.get(module) or {"op": "load", "module": module,
+                                                     "forbidden": sorted(self.forbidden)}
+        self._load(header, timeout)
+
+    # ---------------------------------------------------------------- one exchange
+
+    def _exchange(self, header: dict, timeout: float) -> dict:
+        """Send `header`, wait for its reply; handle timeouts and deaths of the worker."""
+        request_id = self._next_id
+        self._next_id += 1
+        frame = protocol.encode(dict(header, id=request_id))  # a grader-side ValueError propagates
+        deadline = time.monotonic() + timeout
+        process = self._process
+        try:
+            self._write(process, frame.parts(), deadline)
+            reply = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline)))
+        except _Deadline:
+            raise self._fail(header, "timeout", f"{describe(header)} did not finish within {timeout:g} s") from None
+        except (EOFError, OSError):
+            raise self._fail(header, *self._death_cause(header)) from None
+        except ValueError as exc:  # a reply that is not one: something wrote to the reply channel
+            raise self._fail(header, "crash", f"the worker sent a malformed reply during {describe(header)}: "
+                                              f"{exc}") from None
+        if reply.get("id") != request_id:
+            raise self._fail(header, "crash", f"the worker answered {describe(header)} with a reply to another "
+                                              "request (did the code write to the grader's channel?)")
+        return reply
+
+    def _value(self, reply: dict, header: dict) -> Any:
+        if reply.get("ok") is True:
+            return reply.get("value")
+        kind, event = reply.get("kind"), reply.get("event")
+        status = {"missing": "missing", "blocked": "blocked"}.get(kind, "error")
+        message = str(reply.get("message", "the worker reported a failure"))
+        error = StudentCodeError(status, message, event=event, traceback=str(reply.get("traceback", "")))
+        if event:
+            self._record(event, message, header)
+        if event == "memory":
+            self._stop()  # a heap that just ran out is not trusted with the next check
+        raise error
+
+    def _fail(self, header: dict, kind: str, message: str) -> StudentCodeError:
+        """The worker is gone or untrustworthy: kill it, record the event, return the error to raise."""
+        self._stop()
+        self._record(kind, message, header)
+        error = StudentCodeError("timeout" if kind == "timeout" else "error", message, event=kind)
+        module = header.get("module")
+        if header.get("op") == "load" and isinstance(module, str):
+            self._poisoned[module] = error
+        return error
+
+    def _record(self, kind: str, message: str, header: dict) -> None:
+        module = header.get("module") if isinstance(header.get("module"), str) else None
+        event = GradingError(kind, message, module)
+        if event not in self.events:  # the same failure on every check is one event
+            self.events.append(event)
+
+    def _death_cause(self, header: dict) -> tuple[str, str]:
+        """(event kind, message) for a worker that closed its reply pipe."""
+        process = self._process
+        try:
+            status = process.popen.wait(timeout=2) if process else None
+        except subprocess.TimeoutExpired:
+            status = None
+        if process is not None:
+            process.threads[1].join(timeout=0.5)  # the last words on stderr tell memory from crash
+        return classify_exit(status, self.sandbox_name, self._stderr.text()[-4000:], describe(header),
+                             self.config)
+
+    # ---------------------------------------------------------------- pipes
+
+    def _write(self, process: _Process, parts: list, deadline: float) -> None:
+        poller = select.poll()
+        poller.register(process.request_fd, select.POLLOUT)
+        for part in parts:
+            view = memoryview(part).cast("B")
+            while view:
+                if not poller.poll(_remaining_ms(deadline)):
+                    raise _Deadline()
+                try:
+                    view = view[os.write(process.request_fd, view):]
+                except BlockingIOError:  # the fd is non-blocking, so a full pipe cannot stall us
+                    continue
+
+    def _read(self, process: _Process, size: int, deadline: float) -> bytes:
+        poller = select.poll()
+        poller.register(process.reply_fd, select.POLLIN)
+        while len(process.inbox) < size:
+            if not poller.poll(_remaining_ms(deadline)):
+                raise _Deadline()
+            chunk = os.read(process.reply_fd, max(size - len(process.inbox), 1 << 16))
+            if not chunk:
+                raise EOFError("the worker closed its reply pipe")
+            process.inbox += chunk
+        out = bytes(process.inbox[:size])
+        del process.inbox[:size]
+        return out
+
+    # ---------------------------------------------------------------- processes
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise GraderError("this WorkerClient is closed; make a new one")
+
+    def _spawn(self) -> None:
+        self._stop()
+        runtime = sb.host_runtime()
+        if self._dirs is None:
+            self._dirs = sb.make_worker_dirs(self.staged_dir, uid=self._uid)
+            self._leftovers["root"] = self._dirs.root
+        else:
+            sb.reset_tmp(self._dirs, self._uid)
+        fds = sb.open_runtime_fds(runtime) if self.sandbox_name == "none" and self._uid is not None else None
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        try:
+            if self.sandbox_name == "none":
+                sb.link_numpy(self._dirs, runtime, fds)
+            settings = sb.worker_settings(self.sandbox_name, runtime, self._dirs, request_fd=request_read,
+                                          reply_fd=reply_write, uid=self._uid, fds=fds, forbidden=self.forbidden,
+                                          first_handle=(self.starts + 1) << 32)
+            env = sb.worker_environment(self.sandbox_name, self._dirs, self.env)
+            command = sb.build_command(self.sandbox_name, runtime, self._dirs, self.config, settings, env)
+            limits = sb.process_limits(self.config, nproc=sb.nproc_limit(self.config, self._uid))
+            popen = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(request_read, reply_write, *(fds or {}).values()), start_new_session=True,
+                preexec_fn=sb.make_preexec(limits), env=env, umask=0o022,
+                cwd=self._dirs.tmp if self.sandbox_name == "none" else "/")
+        except BaseException:
+            for fd in (request_read, request_write, reply_read, reply_write, *(fds or {}).values()):
+                os.close(fd)
+            raise
+        for fd in (request_read, reply_write, *(fds or {}).values()):
+            os.close(fd)  # the worker's ends; holding them would hide its exit from us
+        os.set_blocking(request_write, False)  # so a worker that stops reading cannot outlast a deadline
+        threads = [self._stdout.drain(popen.stdout), self._stderr.drain(popen.stderr)]
+        self._process = _Process(popen, request_write, reply_read, threads)
+        self._leftovers["process"] = popen
+        self.starts += 1
+        self._await_hello()
+
+    def _await_hello(self) -> None:
+        process = self._process
+        deadline = time.monotonic() + self.startup_timeout
+        try:
+            hello = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline)))
+            if hello.get("id") != "hello" or not hello.get("ok"):
+                raise ValueError(f"unexpected first message {hello!r:.200}")
+        except (_Deadline, EOFError, OSError, ValueError) as exc:
+            status = process.popen.poll()
+            self._stop()
+            raise GraderError(f"the {self.sandbox_name} worker did not start ({type(exc).__name__}, "
+                              f"exit status {status}): {self._stderr.text()[-2000:]}") from None
+
+    def _stop(self) -> None:
+        """Kill the current worker and every process it made; wait until they are gone."""
+        process, self._process = self._process, None
+        self._leftovers["process"] = None
+        if process is None:
+            return
+        stop_process_tree(process.popen, self._uid)
+        for fd in (process.request_fd, process.reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        for thread in process.threads:
+            thread.join(timeout=2)
+
+
+def stop_process_tree(popen: subprocess.Popen, uid: Optional[int], *, patience: float = 5.0) -> None:
+    """SIGKILL the worker's process group, its private uid's processes and its session, until none is left."""
+    session = popen.pid  # start_new_session made the worker (or bwrap) its session leader
+    try:
+        os.killpg(popen.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if uid is not None:
+        sb.kill_uid(uid)
+    try:
+        popen.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
+        pass
+    stop = time.monotonic() + patience
+    while time.monotonic() < stop:
+        left = sb.pids_of(uid=uid, session=session)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if uid is not None:
+            sb.kill_uid(uid)
+        time.sleep(0.02)
+
+
+def _clean_up(leftovers: dict) -> None:
+    """Last resort when a client is dropped without close() (or at interpreter exit)."""
+    if leftovers.get("process") is not None:
+        stop_process_tree(leftovers["process"], leftovers.get("uid"), patience=1.0)
+    if leftovers.get("root"):
+        shutil.rmtree(leftovers["root"], ignore_errors=True)
+
+
+def _remaining_ms(deadline: float) -> int:
+    return max(0, int((deadline - time.monotonic()) * 1000))
+
+
+def describe(header: dict) -> str:
+    """A short phrase naming what a request asked for, for messages."""
+    op, module, name = header.get("op"), header.get("module"), header.get("name")
+    if op == "load":
+        return f"loading {module}"
+    if op == "call":
+        return f"{module}.{name}"
+    if op == "value":
+        return f"reading {module}.{name}"
+    if op in ("method", "getattr"):
+        kind = header.get("handle", {}).get("type", "object") if isinstance(header.get("handle"), dict) else "object"
+        return f"{'.'.join(filter(None, [kind, name]))} ({op})"
+    if op == "program":
+        return f"the {header.get('kind')} program on {module}"
+    return str(op)
+
+
+def classify_exit(status: Optional[int], sandbox: str, stderr: str, what: str,
+                  config: sb.SandboxConfig) -> tuple[str, str]:
+    """(event kind, message) for a worker that ended during `what`, from its exit status."""
+    signal_number = None
+    if status is not None and status < 0:
+        signal_number = -status
+    elif status is not None and sandbox == "bwrap" and status > 128:
+        signal_number = status - 128  # bwrap reports a child killed by signal N as 128 + N
+    if signal_number is None:
+        if status is None:
+            return "crash", f"the worker stopped answering during {what}"
+        return "crash", (f"the worker exited with status {status} during {what}: "
+                         "the code called sys.exit() or os._exit(), which ends the grader's worker")
+    name = _signal_name(signal_number)
+    if signal_number == signal.SIGXCPU:
+        return "timeout", f"{what} used up the worker's {config.cpu_seconds} s of CPU time"
+    if signal_number == signal.SIGXFSZ:
+        return "crash", f"{what} wrote a file larger than {config.max_file_mb} MB"
+    if signal_number == signal.SIGKILL or any(marker in stderr for marker in MEMORY_MARKERS):
+        return "memory", (f"the worker was killed ({name}) during {what}, most likely for using more than "
+                          f"{config.memory_mb} MB of memory")
+    return "crash", f"the worker crashed ({name}) during {what}"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

@@ -1,0 +1,44 @@
+"""A Transport that runs checks against code already in this process, e.g. a notebook kernel.
+
+Self-checks call `grade`'s public checks from inside the student's notebook. The requests go
+through the worker's own handler and a real encode/decode round trip, so arrays, handles,
+errors and missing names look exactly as they do to the grader.
+
+What it does not do, because the code lives in the caller's own process: no sandbox, no guard
+(no blocked imports or system calls), and no timeout: `timeout` is accepted and ignored, so an
+endless loop in the student's code hangs the self-check as it would hang the notebook.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from grader.errors import StudentCodeError
+from grader.worker.inside import protocol
+from grader.worker.inside.handler import Handler, NamespaceModules
+
+
+class InProcessTransport:
+    """`request(header, timeout)` against live namespaces: {"ex3_mlp_backprop": globals(), ...}."""
+
+    def __init__(self, namespaces: dict[str, dict], *, limits: protocol.Limits = protocol.DEFAULT_LIMITS):
+        self.namespaces = namespaces
+        self.limits = limits
+        self.handler = Handler(NamespaceModules(namespaces), sandboxed=False, limits=limits)
+        self.sandbox_name = "none"
+        self._next_id = 1
+
+    def request(self, header: dict, timeout: Optional[float] = None) -> Any:
+        """Send one request through the handler; return its value or raise StudentCodeError."""
+        request_id = self._next_id
+        self._next_id += 1
+        wire = protocol.pack(dict(header, id=request_id), limits=self.limits)
+        frame = protocol.read_frame(protocol.BytesReader(wire), limits=self.limits)
+        reply = protocol.unpack(self.handler.respond(frame).to_bytes(), limits=self.limits)
+        if reply.get("ok") is True:
+            return reply.get("value")
+        status = {"missing": "missing", "blocked": "blocked"}.get(reply.get("kind"), "error")
+        raise StudentCodeError(status, str(reply.get("message", "")), event=reply.get("event"),
+                               traceback=str(reply.get("traceback", "")))
+
+    def close(self) -> None:
+        """Nothing to stop; here so callers can treat every transport alike."""
