@@ -1,0 +1,44 @@
+"""Exercise 2: Backpropagation by hand in a 2-2-1 network.
+
+The code of `ex2_hand_calculation.ipynb` as a plain module: a submission may hold either file.
+Replace each `raise NotImplementedError()` with your code.
+"""
+import numpy as np
+
+
+def _sigmoid(t):
+    """sigma(t) = 1 / (1 + exp(-t)), without overflow for any t (given)."""
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def forward_backward_221(x: np.ndarray, V: np.ndarray, w: np.ndarray, y: int) -> dict:
+    """One forward and one backward pass of the lecture's 2-2-1 network.
+
+    x: (2,) inputs; V: (2, 2), V[i, j] = v_ij joins input i to hidden unit j;
+    w: (2,) hidden-to-output weights; y: the label, 0 or 1.
+    Sigmoid hidden and output units, BCE loss, no biases.
+
+    Forward:  z_j = sum_i x_i v_ij,  h = sigma(z),  z_out = sum_j w_j h_j,  y_hat = sigma(z_out),
+              loss = -[y log y_hat + (1 - y) log(1 - y_hat)].
+    Backward: delta_out = y_hat - y,  dL/dw_j = delta_out h_j,
+              delta_j = delta_out w_j h_j (1 - h_j),  dL/dv_ij = delta_j x_i.
+
+    Returns {"z": (2,), "h": (2,), "z_out", "y_hat", "loss", "delta_out": floats,
+             "grad_w": (2,), "delta_hidden": (2,), "grad_V": (2, 2)}.
+    """
+    x, V, w = (np.asarray(a, dtype=np.float64) for a in (x, V, w))
+    if x.shape != (2,) or V.shape != (2, 2) or w.shape != (2,):
+        raise ValueError(f"expected x (2,), V (2, 2), w (2,); got {x.shape}, {V.shape}, {w.shape}")
+    if y not in (0, 1):
+        raise ValueError(f"y is the label and must be 0 or 1, not {y!r}")
+    y = float(y)
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return {"z": z, "h": h, "z_out": z_out, "y_hat": y_hat, "loss": loss, "delta_out": delta_out,
+            "grad_w": grad_w, "delta_hidden": delta_hidden, "grad_V": grad_V}
+
+
+# HAND_ANSWERS: your personal case worked by hand to 3 decimals (template above).
+# YOUR CODE HERE
+raise NotImplementedError()
