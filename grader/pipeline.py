@@ -75,10 +75,24 @@ def grade_submission(submission: Submission, options: GradingOptions = GradingOp
             result.sandbox = client.sandbox_name
             for exercise in options.exercises:
                 rubric, checks = checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir)
+                unreadable = [p.message for p in staged.problems if p.exercise == exercise]
                 result.exercises.append(run_exercise(
                     exercise, client, rubric=rubric, checks=checks, source=staged.exercises.get(exercise),
                     seed=options.seed, student_id=submission.student, timeout=options.timeout,
-                    budget=options.exercise_budget, errors=result.errors))
-            result.errors.extend(e for e in client.events if e not in result.errors)
+                    budget=options.exercise_budget, errors=result.errors,
+                    absent_reason=f"Not graded: {unreadable[0]}" if unreadable else ""))
+    result.errors = merge_repeated(result.errors)
     result.duration_s = time.monotonic() - started
     return result
+
+
+def merge_repeated(errors: list[GradingError]) -> list[GradingError]:
+    """One entry per (kind, exercise): a memory hog hit by 18 checks is one event, counted."""
+    first: dict[tuple, GradingError] = {}
+    counts: dict[tuple, int] = {}
+    for err in errors:
+        key = (err.kind, err.exercise)
+        first.setdefault(key, err)
+        counts[key] = counts.get(key, 0) + 1
+    return [GradingError(e.kind, e.message + (f" (and {counts[k] - 1} more like it)" if counts[k] > 1 else ""),
+                         e.exercise) for k, e in first.items()]

@@ -12,6 +12,8 @@ from typing import Any, Callable, Optional, Protocol
 
 import numpy as np
 
+from grader.errors import StudentCodeError
+
 
 class Transport(Protocol):
     """Sends one request to wherever the student's code lives and returns the decoded value.
@@ -90,6 +92,8 @@ class CheckContext:
     test_name: str = ""
     settings: dict = field(default_factory=dict)  # the rubric's [settings] table for this exercise
     calls: int = field(default=0)
+    # Functions that already hung once: calling them again would only burn the time budget.
+    timed_out: set = field(default_factory=set)
 
     @property
     def rng(self) -> np.random.Generator:
@@ -102,8 +106,16 @@ class CheckContext:
         return load_fixture(self.exercise, name)
 
     def _send(self, header: dict, timeout: Optional[float]) -> Any:
+        name = header.get("name") if header["op"] == "call" else header.get("kind")
+        if name in self.timed_out:
+            raise StudentCodeError("timeout", f"Not run: {name} did not finish in time in an earlier check.")
         self.calls += 1
-        return self.transport.request(header, timeout=self.timeout if timeout is None else timeout)
+        try:
+            return self.transport.request(header, timeout=self.timeout if timeout is None else timeout)
+        except StudentCodeError as exc:
+            if exc.status == "timeout" and name:
+                self.timed_out.add(name)
+            raise
 
     def call(self, name: str, *args: Any, timeout: Optional[float] = None, **kwargs: Any) -> Any:
         """Call the student's `name(*args, **kwargs)` and return the result as plain data."""

@@ -78,7 +78,7 @@ def compare_arrays(got: Any, expected: np.ndarray, *, what: str, rtol: float = 1
     bad = ~np.isfinite(arr) & np.isfinite(expected)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        return fail(f"{what} contains {arr[where]!r} at index {where} where a finite value belongs.")
+        return fail(f"{what} contains {float(arr[where])} at index {where} where a finite value belongs.")
     if np.allclose(arr, expected, rtol=rtol, atol=atol, equal_nan=True):
         return ok()
     err = relative_error(arr, expected)

@@ -71,18 +71,20 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
 
 def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks: list[Check],
                  source: Optional[str], seed: int = 0, student_id: str = "", timeout: float = 10.0,
-                 budget: float = 120.0, errors: Optional[list[GradingError]] = None) -> ExerciseResult:
+                 budget: float = 120.0, errors: Optional[list[GradingError]] = None,
+                 absent_reason: str = "") -> ExerciseResult:
     """Load the exercise in the worker, run `checks` in order, and score them with `rubric`.
 
     `timeout` bounds each call into student code; `budget` bounds the whole exercise, after which
-    the remaining tests are marked timeout instead of running.
+    the remaining tests are marked timeout instead of running. `absent_reason` says why `source`
+    is None when the file exists but could not be read.
     """
     errors = errors if errors is not None else []
     result = ExerciseResult(name=exercise, source=source)
     if source is None:
         for chk in checks:
-            result.tests.append(_result(chk, rubric, "missing", 0.0,
-                                        f"No {exercise}.ipynb or {exercise}.py in the submission."))
+            result.tests.append(_result(chk, rubric, "missing", 0.0, absent_reason
+                                        or f"No {exercise}.ipynb or {exercise}.py in the submission."))
         return result
     loaded = load_module(transport, exercise, timeout=max(timeout, 30.0))
     if loaded.error is not None:
