@@ -152,7 +152,7 @@ def import_module(name):
     return importlib.import_module(name).__name__
 
 
-def describe_process():
+def describe_process(probe=()):
     with open("/proc/self/limits") as file:
         limits = file.read()
     try:
@@ -160,7 +160,7 @@ def describe_process():
     except PermissionError:  # the unsandboxed worker may not list it
         root = None
     return {"uid": os.getuid(), "env": dict(os.environ), "cwd": os.getcwd(), "limits": limits,
-            "path": list(sys.path), "root": root}
+            "path": list(sys.path), "root": root, "visible": [p for p in probe if os.path.exists(p)]}
 
 
 def shout(text):
@@ -327,7 +327,8 @@ def test_student_output_is_captured_apart_from_replies(shared):
 
 
 def test_worker_sees_a_clean_environment_and_its_limits(shared, sandbox):
-    seen = call(shared, "describe_process")
+    secrets = [str(REPO / "reference"), str(REPO / "solutions"), str(REPO / "grader"), str(REPO / "tests")]
+    seen = call(shared, "describe_process", secrets)
     assert "PYTEST_CURRENT_TEST" not in seen["env"]
     assert seen["env"]["OPENBLAS_NUM_THREADS"] == "1" and seen["env"]["OMP_NUM_THREADS"] == "1"
     limits = {line[:26].strip(): line[26:].split() for line in seen["limits"].splitlines()[1:]}
@@ -339,7 +340,8 @@ def test_worker_sees_a_clean_environment_and_its_limits(shared, sandbox):
         assert seen["uid"] == shared.uid and seen["uid"] != 0
     if sandbox == "bwrap":
         assert seen["cwd"] == "/tmp"
-        assert REPO.parts[1] not in seen["root"] and "home" not in seen["root"]
+        assert seen["visible"] == []  # the repository is not even visible
+        assert "home" not in seen["root"]
 
 
 def test_site_packages_are_not_importable(shared):
