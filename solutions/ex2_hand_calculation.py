@@ -46,7 +46,23 @@ def forward_backward_221(x: np.ndarray, V: np.ndarray, w: np.ndarray, y: int) ->
             "grad_w": grad_w, "delta_hidden": delta_hidden, "grad_V": grad_V}
 
 
-# HAND_ANSWERS: your personal case worked by hand to 3 decimals (template above).
+# Your student id, exactly as your instructor knows you.
+STUDENT_ID = "your student id"
+STUDENT_ID = "solutions"
+
+
+# HAND_ANSWERS: your personal case worked by hand to 3 decimals, as literal numbers.
+HAND_ANSWERS = {
+    "z": [None, None],                      # z1, z2
+    "h": [None, None],                      # h1, h2
+    "z_out": None,
+    "y_hat": None,
+    "loss": None,
+    "delta_out": None,
+    "grad_w": [None, None],                 # dL/dw1, dL/dw2
+    "delta_hidden": [None, None],           # delta_1, delta_2
+    "grad_V": [[None, None], [None, None]], # [[dL/dv11, dL/dv12], [dL/dv21, dL/dv22]]
+}
 # Worked for the student id "solutions": x = (0.4, 0.3), v11 = 0.1, v12 = 0.2, v21 = -0.6,
 # v22 = 0.2, w = (0.5, 1.0), y = 0, rounded to 3 decimals at each step. Two steps land halfway:
 # z_out = 0.5 * 0.465 + 1.0 * 0.535 = 0.7675 (exact chain: 0.76747, so 0.767) and

@@ -4,11 +4,14 @@ The rule: a code cell belongs in the module exactly when its metadata tags inclu
 (`MODULE_TAG`). Tag the cells that define things (imports, given helpers, solution cells); leave
 untagged the demos, prints, plots and graded check cells. Every nbgrader solution cell must be
 tagged, or its code would reach neither module; a graded cell must not be, or the module would
-run checks on import.
+run checks on import. A cell tagged "selfcheck-only" (a demo, a print, `from grader import ...`)
+is left out when a notebook is graded, so it must not be a module cell either.
 """
 from __future__ import annotations
 
 from nbformat import NotebookNode
+
+from grader.submission.notebook import SELFCHECK_ONLY_TAG
 
 MODULE_TAG = "module"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -44,6 +47,10 @@ def module_cells(notebook: NotebookNode) -> list[str]:
         if meta.get("grade"):
             raise ModuleCellError(f"{_describe(cell, index)} is a graded cell tagged "
                                   f"{MODULE_TAG!r}; remove the tag: a module runs no checks")
+        if SELFCHECK_ONLY_TAG in cell.metadata.get("tags", []):
+            raise ModuleCellError(f"{_describe(cell, index)} is tagged both {MODULE_TAG!r} and "
+                                  f"{SELFCHECK_ONLY_TAG!r}; a graded notebook leaves the cell out, so "
+                                  "its code must not be part of the module: drop one of the tags")
         for line in cell.source.splitlines():
             if line.lstrip().startswith(("%", "!")):
                 raise ModuleCellError(f"{_describe(cell, index)} uses an IPython magic or "

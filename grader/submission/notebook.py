@@ -7,6 +7,8 @@ graded anyway, with a warning; one that is not JSON, or not UTF-8, is a BadSubmi
 Which cells: code cells only. nbgrader's autograder-test cells (metadata `nbgrader.grade` true
 and `nbgrader.solution` false) are left out: the grader runs its own checks and a student may
 have edited those cells. A student who deleted the metadata keeps the cell; it simply runs.
+Cells tagged "selfcheck-only" (`metadata.tags`) are left out too: they print, plot or import the
+grader package for the student's own Jupyter, and the sandbox has no grader to import.
 
 IPython syntax becomes harmless Python on the same line numbers, so that a traceback still
 points at the student's line:
@@ -36,6 +38,9 @@ from grader.errors import BadSubmissionError
 
 # Cell magics whose body is Python that IPython runs (once or more) in the user namespace.
 CELL_MAGICS_KEEPING_BODY: frozenset[str] = frozenset({"time", "timeit", "capture"})
+
+# Cells with this tag run only in the student's own Jupyter (demos, prints, `from grader import ...`).
+SELFCHECK_ONLY_TAG = "selfcheck-only"
 
 _ASSIGNED_MAGIC = re.compile(
     r"^(?P<indent>\s*)(?P<target>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")
@@ -164,6 +169,12 @@ def _is_nbgrader_test(cell: dict) -> bool:
     return isinstance(marks, dict) and marks.get("grade") is True and marks.get("solution") is False
 
 
+def _is_selfcheck_only(cell: dict) -> bool:
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    return isinstance(tags, list) and SELFCHECK_ONLY_TAG in tags
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -196,7 +207,8 @@ def parse_cells(data: bytes, name: str) -> NotebookCells:
     if not isinstance(cells, list):
         raise BadSubmissionError(f"{name} has no list of cells; save it again from Jupyter.")
     for index, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_nbgrader_test(cell):
+        if (not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_nbgrader_test(cell)
+                or _is_selfcheck_only(cell)):
             continue
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(part, str) for part in source):

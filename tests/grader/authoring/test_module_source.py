@@ -68,3 +68,8 @@ def test_magics_and_shell_lines_are_errors(line):
 def test_title_is_the_first_markdown_heading():
     nb = notebook(code("# not markdown"), v4.new_markdown_cell("intro\n## Exercise 9: Things"))
     assert notebook_title(nb) == "Exercise 9: Things"
+
+
+def test_a_module_cell_tagged_selfcheck_only_is_an_error():
+    with pytest.raises(ModuleCellError, match="both 'module' and 'selfcheck-only'"):
+        module_cells(notebook(code("x = 1", ("module", "selfcheck-only"))))

@@ -5,13 +5,16 @@ solution text in anything a student receives.
 """
 from __future__ import annotations
 
+import ast
 import re
 
+import nbformat
 import pytest
 from nbgrader.utils import compute_checksum
 
 from grader.authoring import CHECK_GROUPS, EXERCISES
 from grader.authoring.module_source import is_module_cell
+from grader.submission.notebook import SELFCHECK_ONLY_TAG, parse_cells
 
 from .conftest import STUDENT, source_notebook, student_notebook_on_disk
 
@@ -88,8 +91,14 @@ def test_student_notebook_checksums_are_nbgraders(stem):
 
 
 def _solution_lines(stem: str) -> set[str]:
-    lines, inside = set(), False
+    """Lines of solution regions, less trivial ones and those the source also shows outside them.
+
+    A template line (`HAND_ANSWERS = {` above its filled-in copy) gives nothing away.
+    """
+    lines, outside, inside = set(), set(), False
     for cell in source_notebook(stem).cells:
+        if cell.cell_type != "code":
+            continue
         for line in cell.source.splitlines():
             text = line.strip()
             if "BEGIN SOLUTION" in text:
@@ -98,7 +107,9 @@ def _solution_lines(stem: str) -> set[str]:
                 inside = False
             elif inside and not TRIVIAL_LINE.match(text):
                 lines.add(text)
-    return lines
+            elif not inside:
+                outside.add(text)
+    return lines - outside
 
 
 def _student_code_lines(stem: str) -> dict[str, set[str]]:
@@ -126,3 +137,55 @@ def test_student_files_have_stubs_and_no_markers(stem):
     for text in (module, cells):
         assert "raise NotImplementedError()" in text
         assert "SOLUTION" not in text and "HIDDEN TESTS" not in text
+
+
+def _imported_roots(source: str) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots.add((node.module or "").split(".")[0])
+    return roots
+
+
+def _is_selfcheck_only(cell) -> bool:
+    return SELFCHECK_ONLY_TAG in cell.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("stem", EXERCISES)
+def test_every_code_cell_is_a_module_a_graded_or_a_selfcheck_only_cell(stem):
+    for index, cell in enumerate(source_notebook(stem).cells):
+        if cell.cell_type == "code":
+            kinds = [is_module_cell(cell), bool(_nbgrader(cell).get("grade")), _is_selfcheck_only(cell)]
+            assert kinds.count(True) == 1, f"cell {index}: {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("read, stem", BOTH)
+def test_the_cells_a_grader_runs_never_import_the_grader(read, stem):
+    # The sandbox cannot import `grader`: such cells must be graded ones or "selfcheck-only".
+    graded = parse_cells(nbformat.writes(read(stem)).encode(), f"{stem}.ipynb")
+    assert graded.cells
+    for index, source in graded.cells:
+        assert "grader" not in _imported_roots(source), f"cell {index} imports grader"
+
+
+def _sibling_import_cells(nb) -> list[int]:
+    return [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            and _imported_roots(cell.source) & set(EXERCISES)]
+
+
+def test_ex6_imports_exercise_3_by_its_stem():
+    assert _sibling_import_cells(source_notebook("ex6_gradient_descent"))
+
+
+@pytest.mark.parametrize("read, stem", BOTH)
+def test_a_sibling_import_comes_after_the_notebook_import_hook(read, stem):
+    nb = read(stem)
+    importing = _sibling_import_cells(nb)
+    hooks = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+             and _is_selfcheck_only(cell) and "import grader.notebook_import" in cell.source]
+    if importing:
+        assert hooks and hooks[0] < importing[0]
+    else:
+        assert hooks == []

@@ -214,8 +214,10 @@ SOLUTIONS = Path(__file__).resolve().parents[3] / "solutions"
 def load_solution(stem: str, imports: tuple[str, ...] = ()) -> Optional[dict[str, Any]]:
     """The namespace of `solutions/<stem>.py` or `.ipynb` (code cells run in order), or None if absent.
 
-    `imports`: other solution stems the code imports by name (`from ex3_mlp_backprop import ...`);
-    they are loaded first and visible as modules only while `stem` runs.
+    While it runs, `solutions/` is on `sys.path`, so `from ex3_mlp_backprop import ...` finds the
+    sibling solution module, as it would next to the student's files. `imports`: sibling stems
+    to load first from this helper (kept for callers that name them; no longer needed). Sibling
+    modules imported here are dropped from `sys.modules` afterwards.
     """
     from grader.submission.notebook import read_cells
 
@@ -234,12 +236,19 @@ def load_solution(stem: str, imports: tuple[str, ...] = ()) -> Optional[dict[str
         added[name] = types.ModuleType(name)
         added[name].__dict__.update(dependency)
     namespace: dict[str, Any] = {"__name__": stem}
+    before = set(sys.modules)
     saved = {name: sys.modules.get(name) for name in added}
     sys.modules.update(added)
+    sys.path.insert(0, str(SOLUTIONS))
     try:
         for source in cells:
             exec(compile(source, f"<{stem}>", "exec"), namespace)  # noqa: S102 - the course's own solution
     finally:
+        sys.path.remove(str(SOLUTIONS))
+        for name in set(sys.modules) - before:  # siblings imported from solutions/ while it ran
+            origin = getattr(sys.modules[name], "__file__", None)
+            if origin and Path(origin).parent == SOLUTIONS:
+                del sys.modules[name]
         for name, previous in saved.items():
             if previous is None:
                 sys.modules.pop(name, None)

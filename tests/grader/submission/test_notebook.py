@@ -170,3 +170,18 @@ def test_any_mix_compiles_and_keeps_its_line_numbers(parts, indent):
     compile(python, "cell", "exec")
     if not any(use_magic for use_magic, _, _ in parts):
         assert python == source
+
+
+@pytest.mark.parametrize("tags, kept", [
+    (["selfcheck-only"], False),  # a demo, print or `from grader import ...` cell
+    (["module", "selfcheck-only"], False),
+    (["module"], True),
+    (["selfcheck"], True),  # only the exact tag counts
+    (None, True),
+])
+def test_selfcheck_only_cells_are_left_out(tags, kept):
+    cell = code("from grader import personal_case\nprint(personal_case('s1'))")
+    if tags is not None:
+        cell.metadata["tags"] = tags
+    result = parse_cells(notebook_text("x = 1", cell, "y = 2").encode(), "nb.ipynb")
+    assert [index for index, _ in result.cells] == ([0, 1, 2] if kept else [0, 2])
