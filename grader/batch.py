@@ -6,6 +6,7 @@ visibility are kept (a re-run after an interruption only grades what is left); `
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import traceback
@@ -16,7 +17,9 @@ from typing import Callable, Iterable, Optional
 
 import grader
 from grader.pipeline import GradingOptions, grade_submission
+from grader.reports.formats import check_formats, write_formats
 from grader.reports.json_report import read_report, report_path, write_json_atomic, write_report
+from grader.reports.options import ReportOptions
 from grader.reports.summary import summarize
 from grader.results import GradingError, SubmissionResult
 from grader.submission.discover import Submission, discover
@@ -30,6 +33,20 @@ class BatchResult:
     results: list[SubmissionResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # students whose existing report was kept
     out_dir: Optional[Path] = None
+    written: dict[str, list[Path]] = field(default_factory=dict)  # report format -> files written
+
+
+def in_shard(student: str, shard: tuple[int, int]) -> bool:
+    """Whether `student` is graded by shard K of N (K counts from 1).
+
+    The shard comes from a hash of the student id alone, so each student has the same shard in
+    every job, whoever else the job's copy of the class folder holds: N jobs never grade a
+    student twice or miss one, even when a late submission lands between their starts.
+    """
+    k, n = shard
+    if not 1 <= k <= n:
+        raise ValueError(f"shard {k}/{n} does not exist: K must be between 1 and N")
+    return int.from_bytes(hashlib.sha256(student.encode("utf-8")).digest()[:8], "big") % n == k - 1
 
 
 def _safe_grade(submission: Submission, options: GradingOptions) -> SubmissionResult:
@@ -51,15 +68,37 @@ def _reusable(path: Path, sha256: str, options: GradingOptions) -> Optional[Subm
     except (OSError, ValueError, KeyError, json.JSONDecodeError):
         return None
     if old.sha256 == sha256 and old.grader_version == grader.__version__ and old.seed == options.seed \
-            and sha256 and not any(e.kind == "crash" for e in old.errors):
+            and sha256 and not any(e.kind == "crash" for e in old.errors) and _same_tests(old, options):
         return old
     return None
 
 
+def _same_tests(old: SubmissionResult, options: GradingOptions) -> bool:
+    """Whether `old` ran the tests `options` asks for: a --public-only report (or one from an
+    older rubric, or for other exercises) is not a full one."""
+    from grader.checks.registry import checks_for
+
+    ran = {ex.name: [t.name for t in ex.tests] for ex in old.exercises}
+    if list(ran) != list(options.exercises):
+        return False
+    return all(ran[exercise] == [c.name for c in checks_for(exercise, hidden=options.hidden,
+                                                             rubric_dir=options.rubric_dir)[1]]
+               for exercise in options.exercises)
+
+
 def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions = GradingOptions(),
-                jobs: int = 1, force: bool = False, progress: Optional[Progress] = None) -> BatchResult:
-    """Grade every submission found under `paths`, writing `out_dir/<student>.json` and `summary.json`."""
+                jobs: int = 1, force: bool = False, progress: Optional[Progress] = None,
+                shard: Optional[tuple[int, int]] = None, formats: Iterable[str] = (),
+                report_options: ReportOptions = ReportOptions()) -> BatchResult:
+    """Grade every submission found under `paths`, writing `out_dir/<student>.json` and `summary.json`.
+
+    `shard=(K, N)` grades only the students of shard K of N (see `in_shard`); `formats` names
+    further report formats (`grader.reports.formats`) written over the results at the end.
+    """
+    formats = check_formats(formats, report_options)  # a wrong option fails now, not after the class
     submissions = discover([Path(p) for p in paths])
+    if shard is not None:
+        submissions = [s for s in submissions if in_shard(s.student, shard)]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch = BatchResult(out_dir=out_dir)
@@ -89,6 +128,7 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
         # Processes, not threads: checks do numpy work in the grader too. forkserver keeps the
         # pool's processes free of this process's threads and open files.
         context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.pipeline"])  # imported once, not once per pool process
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures: dict[Future, Submission] = {pool.submit(_safe_grade, sub, options): sub for sub in todo}
             for future in as_completed(futures):
@@ -100,9 +140,11 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
                                               seed=options.seed, grader_version=grader.__version__)
                     result.errors.append(GradingError("crash", f"grading process failed: {exc!r}"))
                 finish(result)
-    sandbox = next((r.sandbox for r in batch.results if r.sandbox), "none")
+    # a student whose submission could not be read ran no worker: their "none" says nothing
+    sandbox = next((r.sandbox for r in batch.results if r.sandbox != "none"), "none")
     write_json_atomic(out_dir / "summary.json",
                       summarize(batch.results, grader_version=grader.__version__, seed=options.seed,
                                 sandbox=sandbox))
     batch.results.sort(key=lambda r: r.student)
+    batch.written = write_formats(formats, batch.results, out_dir, report_options, with_json=False)
     return batch

@@ -32,6 +32,7 @@ class GradingOptions:
     seed: int = 0
     timeout: float = 10.0  # seconds for one call into student code
     exercise_budget: float = 120.0  # seconds for all of one exercise's checks
+    load_timeout: float = 30.0  # seconds for importing one exercise (running a notebook's cells)
     hidden: bool = True  # False: public checks only (a student's self-check)
     exercises: tuple[str, ...] = tuple(EXERCISES)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
@@ -80,7 +81,8 @@ def grade_submission(submission: Submission, options: GradingOptions = GradingOp
                     exercise, client, rubric=rubric, checks=checks, source=staged.exercises.get(exercise),
                     seed=options.seed, student_id=submission.student, timeout=options.timeout,
                     budget=options.exercise_budget, errors=result.errors,
-                    absent_reason=f"Not graded: {unreadable[0]}" if unreadable else ""))
+                    absent_reason=f"Not graded: {unreadable[0]}" if unreadable else "",
+                    load_timeout=options.load_timeout))
     result.errors = merge_repeated(result.errors)
     result.duration_s = time.monotonic() - started
     return result

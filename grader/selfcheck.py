@@ -60,7 +60,13 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
     from grader.submission.discover import discover
     from grader.submission.exercises import EXERCISES
 
-    submissions = discover([Path(path)])
+    from grader.errors import BadSubmissionError
+
+    try:
+        submissions = discover([Path(path)])
+    except BadSubmissionError as exc:  # nothing to check here: say what is expected, no traceback
+        echo(str(exc))
+        return False
     if len(submissions) != 1:
         echo(f"`grade check` checks one submission; {path} holds {len(submissions)}. Point it at one of them.")
         return False
@@ -87,7 +93,10 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
                 echo(_line(test))
                 everything_ok = False
         for cell in ex.cell_errors:
-            echo(f"  note: cell {cell.get('cell')} raised {cell.get('message')}; later cells still ran")
+            if "line" in cell:  # a module's statement; its message starts with "line N:"
+                echo(f"  note: {cell.get('message')}; the rest of the file still ran")
+            else:
+                echo(f"  note: cell {cell.get('index')} raised {cell.get('message')}; later cells still ran")
     for err in result.errors:
         echo(f"problem ({err.kind}): {err.message}")
         everything_ok = False

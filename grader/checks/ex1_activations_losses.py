@@ -5,22 +5,28 @@ release), properties of the answers, and derivative checks of the student's func
 central differences of the student's own activations and losses (the arithmetic happens here,
 on returned values).
 
-The evidence helpers at the top (answers as arrays, a scale factor that names a known mistake,
-a mistaken variant that matches) are small pure functions shared with the hidden checks and
-with exercises 2 and 6.
+A failed comparison asks `grader.diagnosis` which known mistake explains the answer: a scale
+factor (sign, 1/N, N, ln 2, the missing 2 of mse), a transpose, a mistaken variant computed
+from the input (relu' = 1, sigma' of the wrong input, softmax over the wrong axis), inf or nan
+at extreme inputs. The helpers at the top (reading answers, `explain`, the judgements) are
+shared with the hidden checks and with exercises 2 and 6.
 """
 from __future__ import annotations
 
 import functools
 import math
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, check, fail, ok
-from grader.checks.compare import best_fit_scale, compare_arrays, describe, relative_error, to_array
+from grader.checks.compare import compare_arrays, describe, relative_error, to_array
 from grader.checks.fixtures import fixture_builder
+from grader.diagnosis.layout import transposed_code
+from grader.diagnosis.scale import SIGN, Factor, batch_factors, loss_gradient_factors, match_scale
+from grader.diagnosis.text import mistake_text
+from grader.diagnosis.variants import derivative_variants, matching_variant, softmax_variants
 
 STEM = "ex1_activations_losses"
 ELEMENTWISE: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
@@ -57,25 +63,6 @@ FORMULA = {
 }
 
 # One sentence per diagnosis code, appended to the feedback.
-MISTAKE_TEXT = {
-    "sign_flipped": "It is exactly minus the right answer: the sign is flipped (y_hat - y, not y - y_hat).",
-    "batch_sum_not_mean": "It is N times the right answer: the loss is a mean, so divide by the number "
-                          "of elements N (by the number of rows B for cce).",
-    "batch_mean_twice": "It is 1/N of the right answer: the mean is taken twice.",
-    "log_base_2": "It is off by a factor ln 2: use the natural log (np.log), not np.log2.",
-    "transposed": "It is the transpose of the right answer: keep the input's (rows, columns) order.",
-    "log_of_zero": "It is inf or nan where a probability is exactly 0 or 1: clip the probabilities "
-                   "to [eps, 1 - eps] before taking log or dividing.",
-    "softmax_unstable": "It overflows for large logits: subtract each row's maximum before exp "
-                        "(softmax does not change when a row is shifted).",
-    "softmax_wrong_axis": "It is normalised over the wrong axis: each row (axis=-1, keepdims=True) must sum to 1.",
-    "mutates_input": "The function changed its argument in place: work on a copy.",
-    "relu_derivative_constant": "It is 1 everywhere: relu'(z) is 0 where z <= 0.",
-    "derivative_of_wrong_input": "The formula is applied to the wrong input: the argument is the "
-                                 "pre-activation z, so compute the activation of z first.",
-    "activation_instead_of_derivative": "It returns the activation itself, not its derivative.",
-    "hardcoded_answer": "It returns the lecture's numbers for a different input: compute from the arguments.",
-}
 
 
 # ---------------------------------------------------------------- reading answers and evidence
@@ -131,44 +118,10 @@ def answer_scalar(value: Any, what: str, finite: bool = True) -> float:
     return number
 
 
-def scale_code(got: Any, expected: np.ndarray, factors: Sequence[tuple[float, str]],
-               tol: float) -> Optional[str]:
+def scale_code(got: Any, expected: Any, factors: Sequence[Factor], tol: float) -> Optional[str]:
     """The code of the known factor f with got = f * expected (within `tol`), or None."""
-    arr = to_array(got)
-    expected = np.asarray(expected, dtype=np.float64)
-    if arr is None or arr.shape != expected.shape or not np.all(np.isfinite(arr)):
-        return None
-    scale, _ = best_fit_scale(arr, expected)
-    for factor, code in factors:
-        if abs(scale - factor) <= tol * abs(factor) and relative_error(arr, factor * expected) <= tol:
-            return code
-    return None
-
-
-def variant_code(got: Any, variants: Iterable[tuple[np.ndarray, str]], tol: float) -> Optional[str]:
-    """The code of the first mistaken variant `got` equals (norm-relative error <= tol), or None."""
-    arr = to_array(got)
-    if arr is None or not np.all(np.isfinite(arr)):
-        return None
-    for variant, code in variants:
-        variant = np.asarray(variant, dtype=np.float64)
-        if variant.shape == arr.shape and np.all(np.isfinite(variant)) and relative_error(arr, variant) <= tol:
-            return code
-    return None
-
-
-def transposed_code(got: Any, expected: np.ndarray, tol: float) -> Optional[str]:
-    """'transposed' when got's last two axes swapped equal `expected` (and got itself does not)."""
-    expected = np.asarray(expected, dtype=np.float64)
-    arr = to_array(got)
-    if arr is None or arr.ndim < 2 or expected.ndim < 2:
-        return None
-    flipped = np.swapaxes(arr, -1, -2)
-    if flipped.shape != expected.shape or relative_error(flipped, expected) > tol:
-        return None
-    if arr.shape == expected.shape and relative_error(arr, expected) <= tol:
-        return None  # symmetric: nothing to say
-    return "transposed"
+    match = match_scale(got, expected, factors, tol)
+    return match.code if match else None
 
 
 def nonfinite_code(got: Any, code: str) -> Optional[str]:
@@ -177,14 +130,14 @@ def nonfinite_code(got: Any, code: str) -> Optional[str]:
     return code if arr is not None and not np.all(np.isfinite(arr)) else None
 
 
-def explain(verdict: Verdict, *evidence: Callable[[], Optional[str]]) -> Verdict:
+def explain(verdict: Verdict, *evidence: Callable[[], Optional[str]], exercise: str = STEM) -> Verdict:
     """A failed verdict with the first diagnosis the evidence supports, and its sentence."""
     if verdict.passed:
         return verdict
     for find in evidence:
         code = find()
         if code:
-            return replace(verdict, diagnosis=code, feedback=f"{verdict.feedback} {MISTAKE_TEXT[code]}")
+            return replace(verdict, diagnosis=code, feedback=f"{verdict.feedback} {mistake_text(code, exercise)}")
     return verdict
 
 
@@ -198,44 +151,18 @@ def shape_text(x: np.ndarray) -> str:
     return f"shape {tuple(x.shape)}"
 
 
-# ---------------------------------------------------------------- mistaken variants, from the input alone
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free
-
-
-def _softmax_over(z: np.ndarray, axis: Optional[int]) -> np.ndarray:
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def activation_variants(name: str, z: np.ndarray) -> list[tuple[np.ndarray, str]]:
-    """What a known mistake in `name(z)` returns, computed from z, with its diagnosis code."""
-    z = np.asarray(z, dtype=np.float64)
-    if name == "relu_grad":
-        return [(np.ones_like(z), "relu_derivative_constant"), (np.maximum(z, 0.0), "activation_instead_of_derivative")]
-    if name == "sigmoid_grad":
-        return [(z * (1.0 - z), "derivative_of_wrong_input"), (_sigmoid(z), "activation_instead_of_derivative")]
-    if name == "tanh_grad":
-        return [(1.0 - z ** 2, "derivative_of_wrong_input"), (np.tanh(z), "activation_instead_of_derivative")]
-    if name == "softmax" and z.ndim >= 2:
-        axes: list[Optional[int]] = [a for a in range(z.ndim - 1)] + [None]
-        return [(_softmax_over(z, axis), "softmax_wrong_axis") for axis in axes]
-    return []
-
-
-def loss_factors(name: str, n: int) -> list[tuple[float, str]]:
-    """Scale factors that name a mistake in a loss gradient or fused delta; n is N (B for cce)."""
-    factors = [(-1.0, "sign_flipped"), (float(n), "batch_sum_not_mean"), (1.0 / n, "batch_mean_twice")]
-    if name.startswith(("bce", "cce")):
-        factors += [(1.0 / math.log(2.0), "log_base_2"), (math.log(2.0), "log_base_2")]
-    return factors
-
-
 def mean_count(name: str, y_hat: np.ndarray) -> int:
     """N the loss averages over: every element, or the rows for cce and the softmax delta."""
     y_hat = np.asarray(y_hat)
     return y_hat.size // y_hat.shape[-1] if name.startswith(("cce", "softmax_cce")) else y_hat.size
+
+
+def loss_value_factors(name: str, n: int) -> list[Factor]:
+    """Factors naming a mistake in a loss value: the mean taken twice or not at all, log2 for ln."""
+    factors = batch_factors(n, "B" if name == "cce" else "N")
+    if name in ("bce", "cce"):
+        factors.append(Factor(1.0 / math.log(2.0), "log_base_2", "1/ln 2"))
+    return factors
 
 
 # ---------------------------------------------------------------- judgements shared with the hidden checks
@@ -246,22 +173,21 @@ def judge_activation(ctx: CheckContext, name: str, z: np.ndarray, got: Any, expe
     s = ctx.settings
     verdict = compare_arrays(got, expected, what=what, rtol=s["rtol"], atol=s["atol"])
     tol = s["diagnosis_tol"]
+    derivative = name.endswith("_grad")
     return explain(verdict,
-                   lambda: variant_code(got, activation_variants(name, z), tol),
-                   lambda: scale_code(got, expected, [(-1.0, "sign_flipped")], tol) if name.endswith("_grad") else None,
-                   lambda: transposed_code(got, expected, tol) if name.endswith("_grad") else None)
+                   lambda: matching_variant(got, derivative_variants(name, z), tol, right=expected),
+                   lambda: scale_code(got, expected, [SIGN], tol) if derivative else None,
+                   lambda: transposed_code(got, expected, tol) if derivative else None)
 
 
 def judge_loss(ctx: CheckContext, name: str, got: Any, expected: float, n: int, what: str) -> Verdict:
-    """A loss value against the expected number: sum instead of mean, or log base 2, named."""
+    """A loss value against the expected number: the mean twice or not at all, or log base 2, named."""
     s = ctx.settings
     verdict = compare_arrays(got, np.asarray(expected), what=what, rtol=s["rtol"], atol=s["atol"], scalar=True)
-    factors = [(float(n), "batch_sum_not_mean")]
-    if name in ("bce", "cce"):
-        factors.append((1.0 / math.log(2.0), "log_base_2"))
     arr = to_array(got)
     value = arr.reshape(np.asarray(expected).shape) if arr is not None and arr.size == 1 else got
-    return explain(verdict, lambda: scale_code(value, np.asarray(expected), factors, s["diagnosis_tol"]))
+    return explain(verdict, lambda: scale_code(value, np.asarray(expected), loss_value_factors(name, n),
+                                               s["diagnosis_tol"]))
 
 
 def judge_gradient(ctx: CheckContext, name: str, got: Any, expected: np.ndarray, n: int, what: str) -> Verdict:
@@ -270,21 +196,35 @@ def judge_gradient(ctx: CheckContext, name: str, got: Any, expected: np.ndarray,
     verdict = compare_arrays(got, expected, what=what, rtol=s["rtol"], atol=s["atol"])
     tol = s["diagnosis_tol"]
     return explain(verdict,
-                   lambda: scale_code(got, expected, loss_factors(name, n), tol),
+                   lambda: scale_code(got, expected, loss_gradient_factors(name, n), tol),
                    lambda: transposed_code(got, expected, tol))
 
 
 def judge_stable(ctx: CheckContext, got: Any, expected: np.ndarray, what: str, code: Optional[str],
-                 scalar: bool = False) -> Verdict:
-    """An answer at extreme inputs: finite, and close to the expected one (clipping choices differ)."""
+                 scalar: bool = False, z: Optional[np.ndarray] = None) -> Verdict:
+    """An answer at extreme inputs: finite, and close to the expected one (clipping choices differ).
+
+    `code` names inf or nan in the answer; with softmax's input `z`, an answer normalised over
+    the wrong axis is named too.
+    """
     s = ctx.settings
     verdict = compare_arrays(got, expected, what=what, rtol=s["stable_rtol"], atol=s["stable_atol"], scalar=scalar)
-    return explain(verdict, lambda: nonfinite_code(got, code) if code else None)
+    # An axis slip can give nan too (0/0 where a column underflows): the variant explains it first.
+    return explain(verdict,
+                   lambda: matching_variant(got, softmax_variants(z), s["diagnosis_tol"], right=expected)
+                   if z is not None else None,
+                   lambda: nonfinite_code(got, code) if code else None)
 
 
 def numerical_verdict(ctx: CheckContext, name: str, got: Any, numerical: np.ndarray, what: str,
-                      own: str, factors: Sequence[tuple[float, str]] = (), z: Optional[np.ndarray] = None) -> Verdict:
-    """An analytic derivative against central differences of the student's own function `own`."""
+                      own: str, factors: Sequence[Factor] = (), z: Optional[np.ndarray] = None,
+                      own_verdict: Optional[Verdict] = None) -> Verdict:
+    """An analytic derivative against central differences of the student's own function `own`.
+
+    `own_verdict`: how `own` itself fares against the right values. When it is wrong, the two
+    disagree because of it: its mistake (if named) is the diagnosis, and nothing is said about
+    the derivative, which may well be right.
+    """
     tol = ctx.settings["fd_tol"]
     arr = answer_array(got, what, shape=numerical.shape)
     err = relative_error(arr, numerical)
@@ -292,10 +232,13 @@ def numerical_verdict(ctx: CheckContext, name: str, got: Any, numerical: np.ndar
         return ok()
     verdict = fail(f"{what} disagrees with central differences of your own {own}: "
                    f"norm-relative error {err:.2e} (allowed {tol:.0e}).")
+    if own_verdict is not None and not own_verdict.passed:
+        return replace(verdict, diagnosis=own_verdict.diagnosis,
+                       feedback=f"{verdict.feedback} Your {own} itself is wrong: {own_verdict.feedback}")
     dtol = ctx.settings["diagnosis_tol"]
     evidence = [lambda: scale_code(arr, numerical, factors, dtol)]
     if z is not None:
-        evidence.append(lambda: variant_code(arr, activation_variants(name, z), dtol))
+        evidence.append(lambda: matching_variant(arr, derivative_variants(name, z), dtol, right=numerical))
     return explain(verdict, *evidence)
 
 
@@ -437,11 +380,14 @@ def _register_numerical(activation: str) -> None:
     @register(STEM, f"{name}.numerical", needs=(name, activation),
               hint=f"{name}(z) should be the slope of your {activation}: {FORMULA[name]}.")
     def numerical(ctx: CheckContext) -> Verdict:
-        z = ctx.fixture("activations")["inputs"]["mat"]
+        data = ctx.fixture("activations")
+        z = data["inputs"]["mat"]
         slope = elementwise_slope(ctx, activation, z)
         got = ctx.call(name, z)
+        own = judge_activation(ctx, activation, z, ctx.call(activation, z), data["expected"][activation]["mat"],
+                               f"{activation}(z) for z of {shape_text(z)}")
         return numerical_verdict(ctx, name, got, slope, f"{name}(z) for z of {shape_text(z)}",
-                                 activation, [(-1.0, "sign_flipped")], z=z)
+                                 activation, [SIGN], z=z, own_verdict=own)
 
 
 for _name in ELEMENTWISE:
@@ -468,7 +414,7 @@ def softmax_stable(ctx: CheckContext) -> Verdict:
         z = data["large"][case]
         got = ctx.call("softmax", z)
         what = f"softmax(z) for z of {shape_text(z)} with |z| up to 1000"
-        verdict = judge_stable(ctx, got, data["stable"][key], what, "softmax_unstable")
+        verdict = judge_stable(ctx, got, data["stable"][key], what, "softmax_unstable", z=z)
         if not verdict.passed:
             return verdict
     return ok()
@@ -484,7 +430,7 @@ def softmax_jacobian_numerical_check(ctx: CheckContext) -> Verdict:
         got = ctx.call("softmax_jacobian", z)
         verdict = numerical_verdict(ctx, "softmax_jacobian", got, numerical,
                                     f"softmax_jacobian(z) for z of {shape_text(z)}", "softmax",
-                                    [(-1.0, "sign_flipped")])
+                                    [SIGN])
         if not verdict.passed:
             return verdict
     return ok()
@@ -524,12 +470,16 @@ def _register_loss(name: str) -> None:
     @register(STEM, f"{grad}.numerical", needs=(grad, name),
               hint=f"{grad} should be the gradient of your own {name}, the mean loss.")
     def grad_numerical(ctx: CheckContext) -> Verdict:
-        case = ctx.fixture("losses")["cases"][case_name]
+        data = ctx.fixture("losses")
+        case = data["cases"][case_name]
         numerical = loss_gradient_numerical(ctx, name, case["y_hat"], case["y"])
         got = ctx.call(grad, case["y_hat"], case["y"])
+        n = mean_count(name, case["y_hat"])
+        own = judge_loss(ctx, name, ctx.call(name, case["y_hat"], case["y"]), data["expected"][name], n,
+                         f"{name}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}")
         return numerical_verdict(ctx, grad, got, numerical,
                                  f"{grad}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}", name,
-                                 loss_factors(grad, mean_count(name, case["y_hat"])))
+                                 loss_gradient_factors(grad, n), own_verdict=own)
 
 
 for _name in LOSSES:

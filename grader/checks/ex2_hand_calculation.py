@@ -18,8 +18,12 @@ import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.compare import describe, relative_error, to_array
-from grader.checks.ex1_activations_losses import MISTAKE_TEXT, AnswerError, answer_array, answer_scalar, register
+from grader.checks.ex1_activations_losses import AnswerError, answer_array, answer_scalar, register
 from grader.checks.fixtures import fixture_builder
+from grader.diagnosis.layout import transposed_code
+from grader.diagnosis.scale import SIGN, log2_factors, match_scale
+from grader.diagnosis.text import mistake_text
+from grader.diagnosis.variants import hand_backward_variants
 
 STEM = "ex2_hand_calculation"
 KEYS: tuple[str, ...] = ("z", "h", "z_out", "y_hat", "loss", "delta_out", "grad_w", "delta_hidden", "grad_V")
@@ -117,14 +121,20 @@ def gradient_vector(answers: Mapping[str, Any]) -> np.ndarray | None:
 
 def chain_diagnosis(answers: Mapping[str, Any], expected: Sequence[Mapping[str, Any]],
                     lecture: Sequence[Chain] | None, settings: Mapping[str, Any],
-                    atol: float | None = None) -> str | None:
-    """hardcoded_answer, sign_flipped or transposed, when the evidence is certain.
+                    atol: float | None = None, x: Any = None, w: Any = None) -> str | None:
+    """The mistake the answers show, when the evidence is certain, else None.
 
+    hardcoded_answer (the lecture's numbers on another case), sign_flipped (every gradient key
+    negated), transposed (grad_V), log_base_2 (the loss 1/ln 2 times the right one), and, given
+    the case's x and w, a slip in sigma'(z_j) inside delta_hidden (`variants.hand_backward_variants`).
     `expected`: the right chains (exact, and for hand answers also rounded). Computed answers are
     compared by norm-relative error (diagnosis_tol); hand answers, worked to 3 decimals,
     elementwise within `atol`.
     """
-    def close(a: np.ndarray, b: np.ndarray) -> bool:
+    def close(a: Any, b: Any) -> bool:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape or not np.all(np.isfinite(a)):
+            return False
         if atol is not None:
             return bool(np.allclose(a, b, rtol=0.0, atol=atol))
         return relative_error(a, b) <= settings["diagnosis_tol"]
@@ -135,7 +145,8 @@ def chain_diagnosis(answers: Mapping[str, Any], expected: Sequence[Mapping[str, 
         if matching >= settings["hardcoded_min_keys"]:
             return "hardcoded_answer"
     got = gradient_vector(answers)
-    grad_V = key_value(answers, "grad_V")
+    grad_V, loss = key_value(answers, "grad_V"), key_value(answers, "loss")
+    delta_hidden = key_value(answers, "delta_hidden")
     for chain in expected:
         right = np.concatenate([np.ravel(chain[key]) for key in GRADIENT_KEYS])
         if got is not None and close(got, -right) and not close(got, right):
@@ -144,6 +155,16 @@ def chain_diagnosis(answers: Mapping[str, Any], expected: Sequence[Mapping[str, 
         right_V = np.asarray(chain["grad_V"], dtype=np.float64)
         if grad_V is not None and close(grad_V.T, right_V) and not close(grad_V, right_V):
             return "transposed"
+    for chain in expected:
+        right_loss = float(np.asarray(chain["loss"]))
+        if loss is not None and close(loss, right_loss / math.log(2.0)) and not close(loss, right_loss):
+            return "log_base_2"
+    if delta_hidden is not None and x is not None and w is not None:
+        for chain in expected:
+            for code, variant in hand_backward_variants(x, w, chain):
+                if close(delta_hidden, variant["delta_hidden"]) and not close(variant["delta_hidden"],
+                                                                              chain["delta_hidden"]):
+                    return code
     return None
 
 
@@ -156,7 +177,7 @@ def judge_chain(answers: Mapping[str, Any], chains: Sequence[Chain], what: str,
     lines = "; ".join(f"{key} {reason}" for key, reason in wrong.items())
     feedback = f"{what}: {len(KEYS) - len(wrong)} of {len(KEYS)} keys right. {lines}."
     if diagnosis:
-        feedback += f" {MISTAKE_TEXT[diagnosis]}"
+        feedback += f" {mistake_text(diagnosis, STEM)}"
     return fail(feedback, diagnosis=diagnosis, fraction=(len(KEYS) - len(wrong)) / len(KEYS))
 
 
@@ -182,7 +203,9 @@ def lecture_case(ctx: CheckContext) -> Verdict:
                           "forward_backward_221(x, V, w, y)")
     s = ctx.settings
     chains = [(data["exact"], s["rtol"], s["atol"])] + lecture_chains(ctx)[1:]
-    diagnosis = chain_diagnosis(answers, [data["exact"]], None, s) if wrong_keys(answers, chains) else None
+    case = data["case"]
+    diagnosis = chain_diagnosis(answers, [data["exact"]], None, s, x=case["x"], w=case["w"]) \
+        if wrong_keys(answers, chains) else None
     return judge_chain(answers, chains, "forward_backward_221 on the lecture's case", diagnosis)
 
 
@@ -196,7 +219,8 @@ def other_case(ctx: CheckContext) -> Verdict:
     chains = [(data["exact"], s["rtol"], s["atol"])]
     diagnosis = None
     if wrong_keys(answers, chains):
-        diagnosis = chain_diagnosis(answers, [data["exact"]], lecture_chains(ctx), s)
+        diagnosis = chain_diagnosis(answers, [data["exact"]], lecture_chains(ctx), s,
+                                    x=data["case"]["x"], w=data["case"]["w"])
     return judge_chain(answers, chains, "forward_backward_221 on a case with y = 0", diagnosis)
 
 
@@ -222,19 +246,19 @@ def numerical_gradients(ctx: CheckContext, x: np.ndarray, V: np.ndarray, w: np.n
 
 
 def gradient_verdict(got: np.ndarray, numerical: np.ndarray, key: str, tol: float, dtol: float) -> Verdict:
+    """grad_w or grad_V against central differences of the student's own loss.
+
+    A ratio -1 is sign_flipped; ln 2 or 1/ln 2 is log_base_2 (the loss uses log2, its gradient
+    the natural log, or the reverse); grad_V transposed is transposed.
+    """
     err = relative_error(got, numerical)
     if err <= tol:
         return ok()
     feedback = (f"{key} disagrees with central differences of your own loss: norm-relative error {err:.2e}. "
                 f"Compare with {FORMULA[key]}.")
-    code = None
-    if relative_error(got, -numerical) <= dtol:
-        code = "sign_flipped"
-    elif got.ndim == 2 and relative_error(got.T, numerical) <= dtol:
-        code = "transposed"
-    elif any(relative_error(got, factor * numerical) <= dtol for factor in (math.log(2.0), 1.0 / math.log(2.0))):
-        code = "log_base_2"  # the loss and its gradient disagree by ln 2
-    return fail(f"{feedback} {MISTAKE_TEXT[code]}" if code else feedback, diagnosis=code)
+    match = match_scale(got, numerical, [SIGN, *log2_factors()], dtol)
+    code = match.code if match else transposed_code(got, numerical, dtol)
+    return fail(f"{feedback} {mistake_text(code, STEM)}" if code else feedback, diagnosis=code)
 
 
 @register(STEM, "forward_backward_221.gradcheck", needs=("forward_backward_221",),

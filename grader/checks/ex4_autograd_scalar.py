@@ -5,16 +5,19 @@ see grader/worker/inside/programs.py): a spec lists leaves and operations, the w
 them with the student's `Value`, calls backward, and returns every node's data and grad. The
 expected answers are the same program run on the reference engine, built into fixtures.
 
-Graph mistakes are diagnosed from the answers alone. The contribution of one use of a node
-(one edge of the graph) is the gradient of a fresh leaf put in that use's place; so
+Graph mistakes are diagnosed from the answers alone (`grader.diagnosis.engine_probes`). The
+contribution of one use of a node (one edge of the graph) is the gradient of a fresh leaf put
+in that use's place; so
 - a shared node whose grad equals one edge's contribution lost the other paths:
   gradient_overwritten (`=` instead of `+=`);
 - a shared node whose grad is right while its inputs got a fraction of it (some edges'
-  share) propagated before all its consumers were done: wrong_topological_order.
+  share) propagated before all its consumers were done: wrong_topological_order;
+- wrong grads that are all minus the right ones: sign_flipped;
+- one operation's grad equal to a slip in its local derivative (tanh' of the input, relu' = 1,
+  the output for the derivative): that slip's code.
 """
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -23,6 +26,11 @@ from grader.checks import graph_specs
 from grader.checks.base import CheckContext, Verdict, check, fail, ok
 from grader.checks.compare import describe, to_scalar
 from grader.checks.fixtures import fixture_builder
+from grader.diagnosis.engine_probes import (
+    close, edge_contributions, graph_mistake, local_derivative_mistake, recursion_failure, shared_use_mistake,
+    sign_mistake,
+)
+from grader.diagnosis.text import mistake_text
 from grader.errors import StudentCodeError
 
 STEM = "ex4_autograd_scalar"
@@ -39,24 +47,8 @@ CHAIN_DEPTH = 5_000  # the contract's deep graph; a recursive walk fails near 1,
 # The lecture's PyTorch snippet uses w = 2, x = 1, b = 0.5; the trace is checked there first.
 LECTURE_TRACE_INPUT = (2.0, 1.0, 0.5)
 
-MISTAKE_TEXT = {
-    "gradient_overwritten": "A node used by several operations must sum their gradients: "
-                            "write `self.grad += ...` in every backward closure, never `=`.",
-    "wrong_topological_order": "A node's backward ran before all of its consumers had added their "
-                               "gradients: build a topological order first, then visit it in reverse.",
-    "recursion_limit": "The graph walk is recursive and hits Python's recursion limit on a chain of "
-                       "thousands of operations: build the topological order with an explicit stack.",
-    "sign_flipped": "The gradients have the opposite sign.",
-    "hardcoded_answer": "The answer does not change with the input: compute it from w, x and b.",
-}
-
-
 def with_mistake(feedback: str, code: Optional[str]) -> Verdict:
-    return fail(f"{feedback} {MISTAKE_TEXT[code]}" if code else feedback, code)
-
-
-def close(a: float, b: float, rtol: float) -> bool:
-    return math.isfinite(a) and abs(a - b) <= 1e-12 + rtol * abs(b)
+    return fail(f"{feedback} {mistake_text(code, STEM)}" if code else feedback, code)
 
 
 # Graphs the checks run.
@@ -108,15 +100,20 @@ def function_cases() -> list[GraphCase]:
 
 
 def topological_probe_case(mirrored: bool) -> GraphCase:
-    """s = w x feeds L by a short path and a long one (tanh, * 3, exp); the sum's operands are
-    swapped when `mirrored`, so a walk that follows consumers in either order meets s early once."""
-    short, long_ = (2, 5) if not mirrored else (5, 2)
-    return GraphCase(
-        f"L = {'s + exp(3 tanh s)' if mirrored else 'exp(3 tanh s) + s'} with s = w x",
-        {"nodes": [["leaf", -0.8], ["leaf", 1.5], ["op", "mul", 0, 1], ["op", "tanh", 2],
-                   ["op", "mul", 3, const(3.0)], ["op", "exp", 4], ["op", "add", long_, short]],
-         "backward": [6]},
-        ("w", "x", "s", "tanh s", "3 tanh s", "exp(3 tanh s)", "L"))
+    """Four diamonds s_k = w_k x_k -> exp(3 tanh s_k) + s_k, summed (`graph_specs.topological_probe_spec`).
+
+    Each s_k reaches the output by a short path and a long one, so a walk that visits s_k when
+    its first consumer is done runs it too early; the sums' operands alternate (and swap when
+    `mirrored`), so a walk that follows consumers in either order meets some s_k early.
+    """
+    spec = graph_specs.topological_probe_spec(copies=4, mirrored=mirrored)
+    names = []
+    for k in range(1, 5):
+        names += [f"w{k}", f"x{k}", f"s{k} = w{k} x{k}", f"tanh s{k}", f"3 tanh s{k}", f"exp(3 tanh s{k})",
+                  f"exp(3 tanh s{k}) + s{k}"]
+    names += [f"sum of the first {k} diamonds" for k in range(2, 5)]
+    return GraphCase(f"four diamonds exp(3 tanh s) + s with s = w x{', mirrored' if mirrored else ''}",
+                     spec, tuple(names))
 
 
 def shared_cases() -> list[GraphCase]:
@@ -136,79 +133,6 @@ def micrograd_case() -> GraphCase:
 def chain_case(depth: int) -> GraphCase:
     spec = graph_specs.chain_spec(depth)
     return GraphCase(f"a chain of {depth:,} operations", spec, ("x",) + tuple(f"node {i}" for i in range(1, depth + 1)))
-
-
-# Edges: the evidence behind the graph diagnoses.
-
-def operand_indices(node: list) -> list[int]:
-    """The node operands of an op node (constants and keyword dicts left out)."""
-    return [o for o in node[2:] if isinstance(o, int) and not isinstance(o, bool)]
-
-
-def consumer_edges(spec: Spec) -> dict[int, list[tuple[int, int]]]:
-    """node -> [(consumer, operand slot)], one entry per use of the node."""
-    edges: dict[int, list[tuple[int, int]]] = {}
-    for consumer, node in enumerate(spec["nodes"]):
-        if node[0] == "op":
-            for slot, operand in enumerate(node[2:]):
-                if isinstance(operand, int) and not isinstance(operand, bool):
-                    edges.setdefault(operand, []).append((consumer, slot))
-    return edges
-
-
-def split_edge(spec: Spec, consumer: int, slot: int, leaf: list) -> Spec:
-    """The spec with one use of an operand replaced by `leaf` (a new node 0; the others shift by 1).
-
-    With the leaf holding the operand's value nothing else changes, so the leaf's gradient is
-    exactly that use's contribution dL/d(consumer) * d(consumer)/d(operand).
-    """
-    nodes = [leaf]
-    for index, node in enumerate(spec["nodes"]):
-        if node[0] != "op":
-            nodes.append(list(node))
-            continue
-        operands = [(0 if (index, slot_) == (consumer, slot) else o + 1)
-                    if isinstance(o, int) and not isinstance(o, bool) else o
-                    for slot_, o in enumerate(node[2:])]
-        nodes.append(["op", node[1], *operands])
-    backward = [b + 1 if isinstance(b, int) else [b[0] + 1, *b[1:]] for b in spec["backward"]]
-    return {**spec, "nodes": nodes, "backward": backward}
-
-
-def edge_contributions(spec: Spec, data: list, run: Callable[[Spec], Result],
-                       leaf: Callable[[Any], list] = lambda value: ["leaf", value]) -> dict[str, list]:
-    """For each node used more than once: the gradient each use contributes (reference engine)."""
-    return {str(node): [run(split_edge(spec, consumer, slot, leaf(data[node])))["grad"][0]
-                        for consumer, slot in uses]
-            for node, uses in consumer_edges(spec).items() if len(uses) > 1}
-
-
-def partial_sums(values: list[float]) -> list[float]:
-    """Sums of every non-empty proper subset: what a node holds before all its consumers are done."""
-    return [sum(c) for k in range(1, len(values)) for c in itertools.combinations(values, k)]
-
-
-def graph_mistake(got: list[float], expected: list[float], edges: dict[str, list], spec: Spec,
-                  rtol: float) -> Optional[str]:
-    """gradient_overwritten or wrong_topological_order when a shared node shows their signature."""
-    uses = consumer_edges(spec)
-    for key, contributions in edges.items():
-        node = int(key)
-        want = expected[node]
-        if not close(got[node], want, rtol):
-            if any(close(got[node], c, rtol) and not close(c, want, rtol) for c in contributions):
-                return "gradient_overwritten"
-            continue
-        # The shared node is right: did its inputs get only part of it?
-        fractions = [p / want for p in partial_sums(contributions) if want != 0.0]
-        parents = set(operand_indices(spec["nodes"][node])) if spec["nodes"][node][0] == "op" else set()
-        for parent in parents:
-            only_here = all(consumer == node for consumer, _ in uses.get(parent, []))
-            if only_here and expected[parent] != 0.0 and not close(got[parent], expected[parent], rtol):
-                ratio = got[parent] / expected[parent]
-                if any(close(ratio, f, rtol) for f in fractions):
-                    return "wrong_topological_order"
-    return None
 
 
 # Comparing answers.
@@ -242,11 +166,49 @@ def judge_graph(ctx: CheckContext, case: GraphCase, expected: Result, edges: dic
         return fail(f"{case.label}: the forward value of {case.names[i]} is wrong{shown}.")
     if not bad_grad:
         return ok()
+    def same(a: Any, b: Any) -> bool:
+        return close(float(a), float(b), rtol)
+
     code = graph_mistake(got["grad"], expected["grad"], edges, case.spec, rtol)
+    if code is not None:
+        code = engine_mistake(ctx)  # what this graph suggests, the probes must confirm
+    code = code or sign_mistake(got["grad"], expected["grad"], range(len(case.spec["nodes"])), same) \
+        or local_derivative_mistake(case.spec, got["grad"][0], expected["grad"][0], same)
     i = bad_grad[0]
     shown = f": it is {got['grad'][i]!r}, the right value is {expected['grad'][i]!r}" if reveal else ""
     others = f" ({len(bad_grad) - 1} other node(s) too)" if len(bad_grad) > 1 else ""
     return with_mistake(f"{case.label}: after backward, the grad of {case.names[i]} is wrong{shown}{others}.", code)
+
+
+def probe_cases() -> list[GraphCase]:
+    """A leaf x used twice where the order of the walk cannot matter: x op x, op(x) + x."""
+    return [GraphCase(label, spec, ("x",) + tuple(f"node {i}" for i in range(1, len(spec["nodes"]))))
+            for label, spec in graph_specs.shared_use_probe_specs().items()]
+
+
+def engine_mistake(ctx: CheckContext) -> Optional[str]:
+    """Run the engine probes on the student's Value: which of the two graph mistakes it makes.
+
+    In an arbitrary graph the two can look alike (a node run too early may send nothing on one
+    path, as if its grad had been overwritten), so a graph's own evidence is only believed when
+    the probes agree (`engine_probes.shared_use_mistake`): x op x and op(x) + x for
+    gradient_overwritten, the topological probes (a node reached by a short and a long path)
+    for wrong_topological_order.
+    """
+    rtol = ctx.settings.get("rtol", 1e-9)
+    probes, orders = probe_cases(), [topological_probe_case(False), topological_probe_case(True)]
+    try:
+        runs = [read_result(ctx.program("value_graph", c.spec), len(c.spec["nodes"]))[0] for c in probes + orders]
+    except StudentCodeError:
+        return None
+    if any(run is None for run in runs):
+        return None
+    answers, graphs = ctx.fixture("probes"), ctx.fixture("graphs")
+    overwrite = [(run["grad"][0], answers[c.label]["grad"][0], answers[c.label]["edges"]["0"])
+                 for c, run in zip(probes, runs)]
+    order_failed = any(graph_mistake(run["grad"], graphs[c.label]["grad"], graphs[c.label]["edges"], c.spec, rtol)
+                       == "wrong_topological_order" for c, run in zip(orders, runs[len(probes):]))
+    return shared_use_mistake(overwrite, order_failed, lambda a, b: close(float(a), float(b), rtol))
 
 
 def judge_cases(ctx: CheckContext, fixture: str, cases: list[GraphCase]) -> Verdict:
@@ -279,6 +241,11 @@ def reference_answers(cases: list[GraphCase], with_edges: bool = False) -> dict:
 @fixture_builder(STEM, "operators")
 def build_operators() -> dict:
     return reference_answers(operator_cases() + reflected_cases(), with_edges=True)
+
+
+@fixture_builder(STEM, "probes")
+def build_probes() -> dict:
+    return reference_answers(probe_cases(), with_edges=True)
 
 
 @fixture_builder(STEM, "functions")
@@ -332,12 +299,6 @@ def value_topological_order(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "graphs", [topological_probe_case(False), topological_probe_case(True)])
 
 
-def recursion_failure(error: StudentCodeError) -> bool:
-    """True when the student's code failed with Python's recursion limit."""
-    text = f"{error.message}\n{error.traceback}"
-    return error.status == "error" and ("RecursionError" in text or "maximum recursion depth" in text)
-
-
 def run_deep_chain(ctx: CheckContext, case: GraphCase) -> tuple[Optional[Result], Optional[Verdict]]:
     """The program's answer for a deep chain, or a verdict naming recursion_limit.
 
@@ -365,8 +326,9 @@ def value_deep_chain(ctx: CheckContext) -> Verdict:
     if not close(got["data"][-1], expected["data_last"], rtol):
         return fail(f"{case.label}: the last value is {got['data'][-1]!r}, it should be {expected['data_last']!r}.")
     if not close(got["grad"][0], expected["grad_first"], rtol):
-        return fail(f"{case.label}: the grad of the first node is {got['grad'][0]!r}; "
-                    f"it should be {expected['grad_first']!r}.")
+        return with_mistake(f"{case.label}: the grad of the first node is {got['grad'][0]!r}; "
+                            f"it should be {expected['grad_first']!r}.",
+                            "sign_flipped" if close(-got["grad"][0], expected["grad_first"], rtol) else None)
     return ok()
 
 
@@ -444,8 +406,10 @@ def sigmoid_trace_values(ctx: CheckContext) -> Verdict:
     return ok()
 
 
-def chain_rule_violation(t: dict[str, float], w: float, x: float, b: float, rtol: float) -> Optional[str]:
-    """The first of the lecture's five steps, forward then backward, that the returned numbers break."""
+def chain_rule_violation(t: dict[str, float], w: float, x: float, b: float,
+                         rtol: float) -> Optional[tuple[str, Optional[float]]]:
+    """The first of the lecture's five steps, forward then backward, that the returned numbers break,
+    and the value that step gives from the numbers before it (None when it cannot be computed)."""
     steps: list[tuple[str, Callable[[], float]]] = [
         ("z1", lambda: w * x), ("z2", lambda: t["z1"] + b), ("z3", lambda: -t["z2"]),
         ("z4", lambda: math.exp(t["z3"])), ("L", lambda: 1.0 / (1.0 + t["z4"])),
@@ -455,9 +419,9 @@ def chain_rule_violation(t: dict[str, float], w: float, x: float, b: float, rtol
         try:
             value = step()
         except (OverflowError, ZeroDivisionError):  # whatever numbers the student returned
-            return key
+            return key, None
         if not close(t[key], value, rtol):
-            return key
+            return key, value
     return None
 
 
@@ -473,10 +437,12 @@ def sigmoid_trace_chain_rule(ctx: CheckContext) -> Verdict:
         got, problem = read_trace(ctx.call("sigmoid_trace", w, x, b))
         if problem is not None:
             return problem
-        broken = chain_rule_violation(got, w, x, b, rtol)
-        if broken is not None:
-            hardcoded = all(close(got[k], lecture[k], rtol) for k in TRACE_KEYS)
+        violation = chain_rule_violation(got, w, x, b, rtol)
+        if violation is not None:
+            broken, value = violation
+            code = "hardcoded_answer" if all(close(got[k], lecture[k], rtol) for k in TRACE_KEYS) else None
+            if code is None and broken.startswith("dL_") and value is not None and close(-got[broken], value, rtol):
+                code = "sign_flipped"  # this step's local derivative has the wrong sign
             return with_mistake(f"sigmoid_trace({w:.4g}, {x:.4g}, {b:.4g}): {broken} = {got[broken]!r} does not "
-                                f"follow from the values before it by {TRACE_FORMULAS[broken]}.",
-                                "hardcoded_answer" if hardcoded else None)
+                                f"follow from the values before it by {TRACE_FORMULAS[broken]}.", code)
     return ok()

@@ -7,10 +7,14 @@ requires_grad, is_leaf and grad_fn name. The expected answers are the reference 
 through the same program, built into fixtures. Only leaves that require grad are compared for
 gradients: which interior tensors keep a `.grad` is the engine's choice.
 
-Diagnoses: a leaf gradient with the shape of a broadcast result (broadcast_grad_not_reduced),
-a shared leaf or a second backward that keeps only one contribution (gradient_overwritten),
-nan or inf from large logits (softmax_unstable), a loss B times too large (batch_sum_not_mean),
-a RecursionError on a deep chain (recursion_limit), a leaf's data changed (mutates_input).
+Diagnoses (`grader.diagnosis`): a leaf gradient with the shape of a broadcast result
+(broadcast_grad_not_reduced), a shared leaf or a second backward that keeps only one
+contribution (gradient_overwritten), leaf grads equal to those of the graph with some uses of
+an interior node cut off (wrong_topological_order), a gradient that is minus or the transpose
+of the right one (sign_flipped, transposed), a slip in one operation's local derivative, nan or
+inf from large logits (softmax_unstable), a loss B times too large (batch_sum_not_mean) or
+normalised over the wrong axis (softmax_wrong_axis), a RecursionError on a deep chain
+(recursion_limit), a leaf's data changed (mutates_input).
 """
 from __future__ import annotations
 
@@ -22,8 +26,14 @@ import numpy as np
 from grader.checks import graph_specs
 from grader.checks.base import CheckContext, Verdict, check, fail, ok
 from grader.checks.compare import describe, relative_error
-from grader.checks.ex4_autograd_scalar import consumer_edges, recursion_failure, split_edge
 from grader.checks.fixtures import fixture_builder
+from grader.diagnosis.engine_probes import (
+    broadcast_evidence, consumer_edges, local_derivative_mistake, partial_path_mistake, partial_path_variants,
+    recursion_failure, shared_use_mistake, sign_mistake, split_edge,
+)
+from grader.diagnosis.layout import transposed_code
+from grader.diagnosis.text import mistake_text
+from grader.diagnosis.variants import cross_entropy_variants, matching_variant
 from grader.errors import StudentCodeError
 
 STEM = "ex5_autograd_tensor"
@@ -40,22 +50,8 @@ OPERATION_WORDS = {
     "sigmoid": ("sigm",), "tanh": ("tanh",), "relu": ("relu",), "sum": ("sum",),
     "mean": ("mean", "avg", "average"),
 }
-MISTAKE_TEXT = {
-    "broadcast_grad_not_reduced": "A broadcast operand's gradient must be summed over the stretched axes "
-                                  "back to the operand's own shape.",
-    "gradient_overwritten": "Gradients must be added into .grad (+=), for a tensor used twice and across "
-                            "backward calls, not assigned.",
-    "softmax_unstable": "cross_entropy must subtract each row's maximum before exp (logsumexp), so logits "
-                        "of 1000 stay finite.",
-    "batch_sum_not_mean": "The loss must be a mean over the batch, not a sum.",
-    "recursion_limit": "The graph walk is recursive and hits Python's recursion limit on a chain of "
-                       "thousands of operations: build the topological order with an explicit stack.",
-    "mutates_input": "An operation changed an input tensor's .data in place: compute new arrays.",
-}
-
-
 def with_mistake(feedback: str, code: Optional[str]) -> Verdict:
-    return fail(f"{feedback} {MISTAKE_TEXT[code]}" if code else feedback, code)
+    return fail(f"{feedback} {mistake_text(code, STEM)}" if code else feedback, code)
 
 
 @dataclass(frozen=True)
@@ -209,14 +205,6 @@ def same_values(got: Any, expected: Any, rtol: float) -> bool:
     return bool(np.all(np.isfinite(g)) and relative_error(g, e) <= rtol)
 
 
-def broadcast_evidence(spec: Spec, node: int, got: np.ndarray, expected: np.ndarray, result_shapes: list) -> bool:
-    """True when the leaf's grad has the shape of an op result it was stretched into, and summing it
-    back over the stretched axes would give the right total."""
-    consumers = {c for c, _ in consumer_edges(spec).get(node, [])}
-    stretched = any(tuple(result_shapes[c]) == got.shape for c in consumers)
-    return stretched and got.shape != expected.shape and bool(np.isclose(got.sum(), expected.sum(), rtol=1e-6))
-
-
 def changed_leaf(spec: Spec, got: Result) -> Optional[int]:
     """The first leaf whose data after the program differs from what was sent."""
     for i, node in enumerate(spec["nodes"]):
@@ -249,7 +237,11 @@ def judge_tensor_graph(ctx: CheckContext, case: TensorCase, expected: Result,
         if not same_values(g, e, rtol):
             unstable = g is not None and not np.all(np.isfinite(g)) and np.all(np.isfinite(e))
             shown = f" (shape {np.shape(g)}; expected shape {np.shape(e)})" if np.shape(g) != np.shape(e) else ""
-            code = "softmax_unstable" if unstable and case.spec["nodes"][i][1] == "cross_entropy" else None
+            code = None
+            if case.spec["nodes"][i][1] == "cross_entropy":
+                # An axis slip can give inf or nan too: the variant explains it first.
+                code = cross_entropy_mistake(case.spec, i, g, expected, rtol) or \
+                    ("softmax_unstable" if unstable else None)
             return with_mistake(f"{case.label}: the value of {case.names[i]} is "
                                 f"{'not finite' if unstable else 'wrong'}{shown}.", code)
     for i in requiring_leaves(case.spec):
@@ -262,13 +254,73 @@ def judge_tensor_graph(ctx: CheckContext, case: TensorCase, expected: Result,
         g = np.asarray(g)
         if g.shape != np.shape(e):
             code = "broadcast_grad_not_reduced" if broadcast_evidence(
-                case.spec, i, g, np.asarray(e), [np.shape(d) for d in expected["data"]]) else None
+                case.spec, i, g, np.asarray(e), [np.shape(d) for d in expected["data"]]) else \
+                transposed_code(g, e, rtol)
             return with_mistake(f"{case.label}: {case.names[i]}.grad has shape {g.shape}; it should have "
                                 f"{case.names[i]}'s shape {np.shape(e)}.", code)
-        code = "gradient_overwritten" if any(same_values(g, c, rtol) for c in (edges or {}).get(str(i), [])) else None
         shown = f" (norm-relative error {relative_error(g, e):.2e})" if reveal else ""
-        return with_mistake(f"{case.label}: {case.names[i]}.grad is wrong{shown}.", code)
+        return with_mistake(f"{case.label}: {case.names[i]}.grad is wrong{shown}.",
+                            gradient_mistake(ctx, case.spec, got, expected, edges or {}, rtol))
     return ok()
+
+
+def gradient_mistake(ctx: CheckContext, spec: Spec, got: Result, expected: Result, edges: dict,
+                     rtol: float) -> Optional[str]:
+    """The mistake the leaves' wrong grads show, judged over the whole graph.
+
+    A shared leaf holding one use's contribution lost the others, by `=` for `+=` or by running
+    before all its consumers were done; leaf grads equal to those of the graph with some uses of
+    an interior node cut off (`expected["partial"]`) show a node run too early, or a gradient
+    overwritten inside. The engine probes tell which (`engine_mistake`).
+    """
+    def same(a: Any, b: Any) -> bool:
+        return same_values(a, b, rtol)
+
+    leaves = requiring_leaves(spec)
+    wrong = [i for i in leaves if not same(got["grad"][i], expected["grad"][i])]
+    if any(same(got["grad"][i], c) for i in wrong for c in edges.get(str(i), [])) or \
+            partial_path_mistake(got["grad"], expected["grad"], expected.get("partial", []), leaves, same):
+        return engine_mistake(ctx)  # what this graph suggests, the probes must confirm
+    first = wrong[0]
+    return (sign_mistake(got["grad"], expected["grad"], leaves, same)
+            or transposed_code(got["grad"][first], expected["grad"][first], rtol)
+            or local_derivative_mistake(spec, got["grad"][first], expected["grad"][first], same))
+
+
+def probe_cases() -> list[TensorCase]:
+    """A leaf x used twice where the order of the walk cannot matter: x op x, op(x) + x, summed."""
+    return [TensorCase(label, spec, ("x",) + tuple(f"node {i}" for i in range(1, len(spec["nodes"]))))
+            for label, spec in graph_specs.shared_use_probe_specs(tensor=True).items()]
+
+
+def engine_mistake(ctx: CheckContext) -> Optional[str]:
+    """Run the engine probes on the student's Tensor: which of the two graph mistakes it makes.
+
+    A leaf that kept one use's gradient may have been overwritten or passed on too early; the
+    probes tell (`engine_probes.shared_use_mistake`): x op x and op(x) + x for
+    gradient_overwritten, the topological probes of `shared_cases` (an interior node with a short
+    and a long path to the output) for wrong_topological_order.
+    """
+    rtol = ctx.settings.get("rtol", 1e-8)
+    probes = probe_cases()
+    orders = [case for case in shared_cases() if ctx.fixture("shared")[case.label]["partial"]]
+    try:
+        runs = [ctx.program("tensor_graph", case.spec) for case in probes + orders]
+    except StudentCodeError:
+        return None
+    if not all(isinstance(run, dict) and isinstance(run.get("grad"), list) for run in runs):
+        return None
+    answers, shared = ctx.fixture("probes"), ctx.fixture("shared")
+
+    def same(a: Any, b: Any) -> bool:
+        return same_values(a, b, rtol)
+
+    overwrite = [(run["grad"][0], answers[c.label]["grad"][0], answers[c.label]["edges"]["0"])
+                 for c, run in zip(probes, runs)]
+    order_failed = any(partial_path_mistake(run["grad"], shared[c.label]["grad"], shared[c.label]["partial"],
+                                            requiring_leaves(c.spec), same)
+                       for c, run in zip(orders, runs[len(probes):]))
+    return shared_use_mistake(overwrite, order_failed, same)
 
 
 def shared_leaf_contributions(spec: Spec, run: Callable[[Spec], Result]) -> dict[str, list]:
@@ -285,12 +337,23 @@ def reference_runner() -> Callable[[Spec], Result]:
     return lambda spec: run_tensor_graph(tensor_engine, spec)
 
 
+def interior_partials(spec: Spec, result: Result, run: Callable[[Spec], Result]) -> list[list]:
+    """Leaf grads of the graph with some uses of a shared interior node cut off, for every such node."""
+    uses = consumer_edges(spec)
+    return [variant for node, node_uses in sorted(uses.items())
+            if spec["nodes"][node][0] == "op" and len(node_uses) > 1
+            for variant in partial_path_variants(spec, node, result["data"][node], run,
+                                                 lambda value: leaf(value, requires_grad=False))]
+
+
 def reference_answers(cases: list[TensorCase]) -> dict:
+    """The reference's answer to each case, with its shared leaves' edge contributions and partial paths."""
     run = reference_runner()
     answers = {}
     for case in cases:
         result = run(case.spec)
         result["edges"] = shared_leaf_contributions(case.spec, run)
+        result["partial"] = interior_partials(case.spec, result, run)
         answers[case.label] = result
     return answers
 
@@ -440,24 +503,44 @@ def tensor_backward_needs_grad(ctx: CheckContext) -> Verdict:
 
 
 @check(STEM, "Tensor.shared", needs=("Tensor",),
-       hint="A tensor used several times sums the gradient of each use.")
+       hint="A tensor used several times sums the gradient of each use; each tensor passes its gradient on "
+            "only after all its consumers have added theirs.")
 def tensor_shared(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "shared", shared_cases())
 
 
 def shared_cases() -> list[TensorCase]:
+    """x * x; a leaf used by two operations; the topological probes (an interior node with two consumers)."""
     rng = fixed_rng("shared")
     x = rng.uniform(0.3, 1.5, (2, 3))
     return [single_op_case("x * x", [("x", x)], ["op", "mul", 0, 0], rng.normal(size=(2, 3))),
             TensorCase("sum(tanh(x) * exp(x))", {"nodes": [leaf(x), ["op", "tanh", 0], ["op", "exp", 0],
                                                            ["op", "mul", 1, 2], ["op", "sum", 3]],
                                                  "backward": [[4, None]]},
-                       ("x", "tanh x", "exp x", "tanh x * exp x", "sum"))]
+                       ("x", "tanh x", "exp x", "tanh x * exp x", "sum")),
+            *[topological_probe_case(mirrored) for mirrored in (False, True)]]
+
+
+def topological_probe_case(mirrored: bool) -> TensorCase:
+    """Three diamonds exp(3 tanh s_k) + s_k with s_k = w_k * x_k, and a * a, summed (see graph_specs)."""
+    spec = graph_specs.tensor_topological_probe_spec(seed=4, mirrored=mirrored)
+    names: list[str] = []
+    for k in range(1, 4):
+        names += [f"w{k}", f"x{k}", f"s{k} = w{k} * x{k}", f"tanh s{k}", f"3 tanh s{k}", f"exp(3 tanh s{k})",
+                  f"exp(3 tanh s{k}) + s{k}"]
+    names += ["a", "a * a"] + [f"partial sum {k}" for k in range(1, 4)] + ["sum"]
+    return TensorCase(f"sum of three diamonds exp(3 tanh s) + s with s = w * x, and a * a"
+                      f"{', mirrored' if mirrored else ''}", spec, tuple(names))
 
 
 @fixture_builder(STEM, "shared")
 def build_shared() -> dict:
     return reference_answers(shared_cases())
+
+
+@fixture_builder(STEM, "probes")
+def build_probes() -> dict:
+    return reference_answers(probe_cases())
 
 
 @check(STEM, "Tensor.deep_chain", needs=("Tensor",), timeout=30.0,
@@ -497,7 +580,8 @@ def loss_batch(case: TensorCase, expected: Result) -> int:
 
 
 def loss_verdict(ctx: CheckContext, case: TensorCase, expected: Result, reveal: bool) -> Verdict:
-    """The graph's verdict, with batch_sum_not_mean when the loss is exactly B times the right one."""
+    """The graph's verdict, naming a loss exactly B times the right one (batch_sum_not_mean), or a
+    cross-entropy normalised over the batch axis or the whole array (softmax_wrong_axis)."""
     batch = loss_batch(case, expected)
     got, problem = read_result(ctx.program("tensor_graph", case.spec), len(case.spec["nodes"]))
     if problem is not None:
@@ -510,6 +594,16 @@ def loss_verdict(ctx: CheckContext, case: TensorCase, expected: Result, reveal: 
         return with_mistake(f"{case.label}: the loss is {batch} times too large, the batch size.",
                             "batch_sum_not_mean")
     return verdict
+
+
+def cross_entropy_mistake(spec: Spec, node: int, got: Any, expected: Result, rtol: float) -> Optional[str]:
+    """softmax_wrong_axis when a cross_entropy node's value equals one with softmax's axis slipped."""
+    value = np.asarray(got, dtype=np.float64) if got is not None else None
+    if value is None or value.size != 1:
+        return None
+    logits, target = (expected["data"][o] if isinstance(o, int) else o["const"] for o in spec["nodes"][node][2:4])
+    return matching_variant(value.reshape(()), cross_entropy_variants(logits, target), max(rtol, 1e-6),
+                            right=expected["data"][node])
 
 
 @check(STEM, "mse_loss.values", needs=("Tensor", "mse_loss"),

@@ -13,8 +13,11 @@ import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.compare import compare_arrays, describe, relative_error, to_array
-from grader.checks.ex1_activations_losses import MISTAKE_TEXT, AnswerError, answer_array, register, scale_code
+from grader.checks.ex1_activations_losses import AnswerError, answer_array, register, scale_code
 from grader.checks.fixtures import fixture_builder
+from grader.diagnosis.layout import reversed_layers
+from grader.diagnosis.scale import SIGN
+from grader.diagnosis.text import mistake_text
 
 STEM = "ex6_gradient_descent"
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -116,22 +119,22 @@ def reversed_verdict(got: Any, expected: Params, settings: Mapping[str, Any]) ->
     if not isinstance(got, (list, tuple)) or len(got) < 2:
         return None
     try:
-        flipped = params_answer(list(reversed(got)), shapes_of(expected), "reversed")
+        flipped = params_answer(reversed_layers(list(got), per_layer=1), shapes_of(expected), "reversed")
     except AnswerError:
         return None
     if relative_error(flat(flipped), flat(expected)) > settings["diagnosis_tol"]:
         return None
-    return fail("sgd_step returned the layers last first: keep the order of params (index 0 = first layer).",
+    return fail(f"sgd_step returned the right layers in the wrong order. {mistake_text('layer_order_reversed', STEM)}",
                 diagnosis="layer_order_reversed")
 
 
 def sgd_diagnosis(verdict: Verdict, new: Params, params: Params, grads: Params, lr: float, tol: float) -> Verdict:
     """Name a step taken with the wrong sign (uphill); otherwise say what the rule is."""
     step = flat(new) - flat(params)
-    code = scale_code(step, -lr * flat(grads), [(-1.0, "sign_flipped")], tol)
+    code = scale_code(step, -lr * flat(grads), [SIGN], tol)
     feedback = f"{verdict.feedback} The step is W - lr * dW and b - lr * db."
     if code:
-        feedback += f" {MISTAKE_TEXT[code]} Gradient descent moves against the gradient."
+        feedback += f" {mistake_text(code, STEM)}"
     elif relative_error(flat(new), flat(params)) <= tol:
         feedback += " The parameters did not change."
     return fail(feedback, diagnosis=code)
@@ -168,7 +171,7 @@ def sgd_pure(ctx: CheckContext) -> Verdict:
     changed += [f"grads{name}" for name in changed_layers(data["grads"], after[1])]
     if not changed:
         return ok()
-    return fail(f"sgd_step changed {', '.join(changed)} in place. {MISTAKE_TEXT['mutates_input']}",
+    return fail(f"sgd_step changed {', '.join(changed)} in place. {mistake_text('mutates_input', STEM)}",
                 diagnosis="mutates_input")
 
 

@@ -208,3 +208,94 @@ def tensor_explicit_grad_spec(seed: int = 0, shape: tuple[int, int] = (3, 2)) ->
                       ["op", "sigmoid", 0],
                       ["op", "mul", 1, _const(2.0)]],
             "backward": [[2, rng.normal(size=shape)]]}
+
+
+def tensor_topological_probe_spec(seed: int = 0, mirrored: bool = False, shape: tuple[int, int] = (2, 3),
+                                  copies: int = 3) -> Spec:
+    """`copies` diamonds s_k = w_k * x_k -> exp(3 tanh s_k) + s_k, and a leaf a used twice (a * a), summed.
+
+    Only leaves' grads are visible in a tensor engine: w_k and x_k show what s_k passed on (all
+    of its gradient, or a part when s_k ran before both consumers were done), and a shows
+    whether a tensor used twice sums its gradients (wrong_topological_order against
+    gradient_overwritten). Several diamonds make an order that depends on a set's iteration
+    wrong in one of them almost surely; the sums' operands alternate, and swap when `mirrored`.
+    Leaves: w_k is node 7k, x_k node 7k + 1; a comes after the diamonds.
+    """
+    _check_depth(copies)
+    rng = np.random.default_rng(seed)
+    nodes: list[list] = []
+    outputs = []
+    for k in range(copies):
+        w = len(nodes)
+        nodes += [["leaf", rng.uniform(-1.0, 1.0, size=shape), True], ["leaf", rng.uniform(0.5, 1.5, size=shape), True],
+                  ["op", "mul", w, w + 1], ["op", "tanh", w + 2], ["op", "mul", w + 3, _const(3.0)],
+                  ["op", "exp", w + 4]]
+        short, long_ = w + 2, w + 5
+        first_long = (k % 2 == 0) != mirrored
+        nodes.append(["op", "add", *((long_, short) if first_long else (short, long_))])
+        outputs.append(len(nodes) - 1)
+    a = len(nodes)
+    nodes += [["leaf", rng.uniform(-1.0, 1.0, size=shape), True], ["op", "mul", a, a]]
+    total = a + 1
+    for out in outputs:
+        nodes.append(["op", "add", out, total])
+        total = len(nodes) - 1
+    nodes.append(["op", "sum", total])
+    return {"nodes": nodes, "backward": [[len(nodes) - 1, None]]}
+
+
+SHARED_USE_BINARY = ("add", "sub", "mul", "truediv")
+SHARED_USE_UNARY = ("neg", "exp", "log", "sigmoid", "tanh", "relu")
+
+
+def shared_use_probe_specs(tensor: bool = False) -> dict[str, Spec]:
+    """A leaf x (node 0) used twice: by one operation (x op x), or by an operation and the sum after it.
+
+    x op x sends x both contributions in one backward call, and op(x) + x sends them from the
+    sum and from op: in neither can the order of the walk matter, so an engine that gets x.grad
+    wrong here, keeping one contribution, assigns where it must add (gradient_overwritten), in
+    that operation. x is positive (log) and away from 0 (relu's kink). With `tensor`, x is a
+    (2, 3) array that requires grad and a final sum makes the output a single number.
+    """
+    x: Any = np.array([[0.6, 1.3, 0.9], [1.7, 0.4, 1.1]]) if tensor else 0.8
+    leaf = ["leaf", x, True] if tensor else ["leaf", x]
+    graphs: dict[str, list[list]] = {}
+    for name in SHARED_USE_BINARY:
+        graphs[f"x {name} x"] = [leaf, ["op", name, 0, 0]]
+    for name in SHARED_USE_UNARY:
+        graphs[f"{name}(x) + x"] = [leaf, ["op", name, 0], ["op", "add", 1, 0]]
+    graphs["x ** 2 + x"] = [leaf, ["op", "pow", 0, _const(2)], ["op", "add", 1, 0]]
+    specs = {}
+    for label, nodes in graphs.items():
+        if tensor:
+            nodes = [*nodes, ["op", "sum", len(nodes) - 1]]
+            specs[label] = {"nodes": nodes, "backward": [[len(nodes) - 1, None]]}
+        else:
+            specs[label] = {"nodes": nodes, "backward": [len(nodes) - 1]}
+    return specs
+
+
+def topological_probe_spec(copies: int = 4, mirrored: bool = False) -> Spec:
+    """`copies` independent diamonds, summed: s_k = w_k x_k reaches the output by a short path and a
+    long one (tanh, * 3, exp), as in `shared_node_spec`.
+
+    An engine whose walk depends on the order of a set (micrograd's `_prev`) gets each diamond
+    right or wrong by chance; with several, one is wrong almost surely. The operands of each
+    diamond's sum alternate, starting with the long path, or the short one when `mirrored`.
+    """
+    _check_depth(copies)
+    nodes: list[list] = []
+    outputs = []
+    for k in range(copies):
+        w, x = len(nodes), len(nodes) + 1
+        nodes += [["leaf", round(-0.8 + 0.3 * k, 3)], ["leaf", round(1.5 - 0.2 * k, 3)],
+                  ["op", "mul", w, x], ["op", "tanh", w + 2], ["op", "mul", w + 3, _const(3.0)], ["op", "exp", w + 4]]
+        short, long_ = w + 2, w + 5
+        first_long = (k % 2 == 0) != mirrored
+        nodes.append(["op", "add", *((long_, short) if first_long else (short, long_))])
+        outputs.append(len(nodes) - 1)
+    total = outputs[0]
+    for out in outputs[1:]:
+        nodes.append(["op", "add", total, out])
+        total = len(nodes) - 1
+    return {"nodes": nodes, "backward": [total]}

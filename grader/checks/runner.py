@@ -38,6 +38,19 @@ def load_module(transport: Transport, exercise: str, *, timeout: float) -> LoadO
     return LoadOutcome(defined=set(value.get("defined", [])), cell_errors=list(value.get("cell_errors", [])))
 
 
+def cell_events(cell_errors: list[dict], exercise: str, source: str) -> list[GradingError]:
+    """Report-level events for cells (or top-level statements) that could not run at all:
+    a syntax error, or a blocked import or system call. Other cell errors stay in `cell_errors`."""
+    found = []
+    for cell in cell_errors:
+        where = f"cell {cell['index']}" if "index" in cell else f"line {cell.get('line', '?')}"
+        if cell.get("kind") == "blocked":
+            found.append(GradingError("blocked", f"{source}, {where}: {cell.get('message', '')}", exercise))
+        elif cell.get("type") in ("SyntaxError", "IndentationError", "TabError"):
+            found.append(GradingError("syntax", f"{source}, {where}: {cell.get('message', '')}", exercise))
+    return found
+
+
 def _result(check: Check, rubric: Rubric, status: str, credit: float, feedback: str,
             diagnosis: Optional[str] = None) -> TestResult:
     item = rubric.tests[check.name]
@@ -53,6 +66,8 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
         return _result(check, rubric, "missing", 0.0,
                        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined.")
     ctx.test_name = check.name
+    events = getattr(ctx.transport, "events", None)  # the worker's log of timeouts, crashes, ...
+    seen = len(events) if events is not None else 0
     try:
         verdict = check.run(ctx)
     except StudentCodeError as exc:
@@ -65,6 +80,9 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
         return _result(check, rubric, "error", 0.0,
                        "The grader could not finish this check (its own fault, not yours); "
                        "your instructor has the details.")
+    # An event inside a check that caught the error itself still belongs in the report.
+    for event in (events[seen:] if events is not None else []):
+        errors.append(GradingError(event.kind, f"{check.name}: {event.message}", ctx.exercise))
     status = "passed" if verdict.passed else "failed"
     return _result(check, rubric, status, verdict.credit, verdict.feedback, verdict.diagnosis)
 
@@ -72,7 +90,7 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
 def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks: list[Check],
                  source: Optional[str], seed: int = 0, student_id: str = "", timeout: float = 10.0,
                  budget: float = 120.0, errors: Optional[list[GradingError]] = None,
-                 absent_reason: str = "") -> ExerciseResult:
+                 absent_reason: str = "", load_timeout: float = 30.0) -> ExerciseResult:
     """Load the exercise in the worker, run `checks` in order, and score them with `rubric`.
 
     `timeout` bounds each call into student code; `budget` bounds the whole exercise, after which
@@ -86,7 +104,7 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
             result.tests.append(_result(chk, rubric, "missing", 0.0, absent_reason
                                         or f"No {exercise}.ipynb or {exercise}.py in the submission."))
         return result
-    loaded = load_module(transport, exercise, timeout=max(timeout, 30.0))
+    loaded = load_module(transport, exercise, timeout=load_timeout)
     if loaded.error is not None:
         exc = loaded.error
         if exc.event:
@@ -96,6 +114,7 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
                                         0.0, f"{source} could not be loaded: {exc.message}"))
         return result
     result.cell_errors = loaded.cell_errors
+    errors.extend(cell_events(loaded.cell_errors, exercise, source))
     ctx = CheckContext(exercise=exercise, transport=transport, seed=seed, student_id=student_id,
                        timeout=timeout, settings=dict(rubric.settings))
     started = time.monotonic()

@@ -277,6 +277,8 @@ class WorkerClient:
         kind, event = reply.get("kind"), reply.get("event")
         status = {"missing": "missing", "blocked": "blocked"}.get(kind, "error")
         message = str(reply.get("message", "the worker reported a failure"))
+        if kind == "grader":  # the grader's own mistake: reported as such by the runner, not as the student's
+            raise GraderError(message)
         error = StudentCodeError(status, message, event=event, traceback=str(reply.get("traceback", "")))
         if event:
             self._record(event, message, header)

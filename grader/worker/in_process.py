@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from grader.errors import StudentCodeError
+from grader.errors import GraderError, StudentCodeError
 from grader.worker.inside import protocol
 from grader.worker.inside.handler import Handler, NamespaceModules
 
@@ -36,6 +36,8 @@ class InProcessTransport:
         reply = protocol.unpack(self.handler.respond(frame).to_bytes(), limits=self.limits)
         if reply.get("ok") is True:
             return reply.get("value")
+        if reply.get("kind") == "grader":  # the grader's own mistake, not the student's
+            raise GraderError(str(reply.get("message", "")))
         status = {"missing": "missing", "blocked": "blocked"}.get(reply.get("kind"), "error")
         raise StudentCodeError(status, str(reply.get("message", "")), event=reply.get("event"),
                                traceback=str(reply.get("traceback", "")))

@@ -14,9 +14,10 @@ import numpy as np
 from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.compare import to_array
 from grader.checks.ex1_activations_losses import (
-    ACTIVATIONS, DELTAS, DERIVATIVES, LOSSES, MISTAKE_TEXT, STEM, FORMULA, judge_activation,
+    ACTIVATIONS, DELTAS, DERIVATIVES, LOSSES, STEM, FORMULA, judge_activation,
     judge_gradient, judge_loss, judge_stable, mean_count, register, shape_text, with_formula,
 )
+from grader.diagnosis.text import mistake_text
 from reference import activations as ref_activations
 from reference import losses as ref_losses
 
@@ -227,7 +228,8 @@ def _register_robust(name: str, code: str | None) -> None:
         if name in ("bce_grad", "cce_grad"):
             verdict = judge_exact_entries(ctx, got, expected, args[0] == args[1], what)
         else:
-            verdict = judge_stable(ctx, got, expected, what, code, scalar=name in LOSSES)
+            verdict = judge_stable(ctx, got, expected, what, code, scalar=name in LOSSES,
+                                   z=args[0] if name == "softmax" else None)
         return with_formula(verdict, name)
 
 
@@ -259,7 +261,7 @@ def _register_no_mutation(name: str) -> None:
             return ok()
         labels = ["z"] if len(args) == 1 else (["z", "y"] if name in DELTAS else ["y_hat", "y"])
         which = ", ".join(labels[i] for i in changed)
-        return fail(f"{name} changed its argument {which} in place. {MISTAKE_TEXT['mutates_input']}",
+        return fail(f"{name} changed its argument {which} in place. {mistake_text('mutates_input', STEM)}",
                     diagnosis="mutates_input")
 
 

@@ -14,11 +14,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
-from grader.checks.ex1_activations_losses import MISTAKE_TEXT, register
+from grader.checks.ex1_activations_losses import register
 from grader.checks.ex2_hand_calculation import (
     KEYS, STEM, answer_dict, chain_diagnosis, hand_answers, judge_chain, key_value, lecture_chains, wrong_keys,
 )
 from grader.checks.hidden.ex1_activations_losses import changed_arguments
+from grader.diagnosis.text import mistake_text
 from grader.personal_case import personal_case
 from reference import hand_network as ref
 
@@ -42,16 +43,16 @@ def random_cases(ctx: CheckContext) -> Verdict:
         wrong = wrong_keys(answers, [(exact, s["rtol"], s["atol"])])
         right += len(KEYS) - len(wrong)
         if wrong and first_failure is None:
-            first_failure = (answers, exact, wrong, y)
+            first_failure = (answers, exact, wrong, case)
     if first_failure is None:
         return ok()
-    answers, exact, wrong, y = first_failure
-    diagnosis = chain_diagnosis(answers, [exact], lecture_chains(ctx), s)
+    answers, exact, wrong, (x, _, w, y) = first_failure
+    diagnosis = chain_diagnosis(answers, [exact], lecture_chains(ctx), s, x=x, w=w)
     reasons = "; ".join(f"{key} {reason}" for key, reason in wrong.items())
     feedback = (f"forward_backward_221 on {count} random cases: {right} of {count * len(KEYS)} values right. "
                 f"In a failing case with y = {y}: {reasons}.")
     if diagnosis:
-        feedback += f" {MISTAKE_TEXT[diagnosis]}"
+        feedback += f" {mistake_text(diagnosis, STEM)}"
     return fail(feedback, diagnosis=diagnosis, fraction=right / (count * len(KEYS)))
 
 
@@ -63,7 +64,7 @@ def no_mutation(ctx: CheckContext) -> Verdict:
     changed = [name for name, i in (("x", 0), ("V", 1), ("w", 2)) if i in changed_arguments((x, V, w), after[:3])]
     if not changed:
         return ok()
-    return fail(f"forward_backward_221 changed {', '.join(changed)} in place. {MISTAKE_TEXT['mutates_input']}",
+    return fail(f"forward_backward_221 changed {', '.join(changed)} in place. {mistake_text('mutates_input', STEM)}",
                 diagnosis="mutates_input")
 
 
@@ -93,5 +94,5 @@ def personal(ctx: CheckContext) -> Verdict:
     is_lecture_case = all(np.array_equal(a, b) for a, b in zip((x, V, w), ref.LECTURE_CASE[:3])) and \
         y == ref.LECTURE_CASE.y
     lecture = None if is_lecture_case else lecture_chains(ctx)
-    diagnosis = chain_diagnosis(answers, [exact, rounded], lecture, ctx.settings, atol=atol)
+    diagnosis = chain_diagnosis(answers, [exact, rounded], lecture, ctx.settings, atol=atol, x=x, w=w)
     return judge_chain(answers, chains, f"HAND_ANSWERS for the personal case of {ctx.student_id.strip()}", diagnosis)

@@ -5,8 +5,8 @@ Inputs come from ctx.rng, so every grading run sees new numbers. Shapes are non-
 hidden pre-activation away from the kink. Feedback says which function, tensor and layer is
 wrong and which formula to compare with; it never shows inputs or expected values.
 
-Diagnosis compares the student's gradients with variants of the reference computed here, one
-per known mistake (`variant_grads`), after the cheaper layout and scale evidence.
+Diagnosis compares the student's answers with variants of the reference, one per known mistake
+(`grader.diagnosis.variants`), after the cheaper layout and scale evidence.
 """
 from __future__ import annotations
 
@@ -16,70 +16,19 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, check, fail, ok
-from grader.checks.compare import compare_arrays, relative_error
+from grader.checks.compare import compare_arrays
 from grader.checks.ex3_mlp_backprop import (
-    HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, STEM, MLPCase, Params, flat_params, gradcheck_case, grads_against,
+    HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, STEM, MLPCase, flat_params, gradcheck_case, grads_against,
     random_case, random_params, random_targets, shape_problem,
-    student_backward, student_forward, wire_params, with_mistake,
+    student_backward, student_forward, variant_mistake, wire_params, with_mistake,
 )
-from reference import activations, mlp
-
-# Mistakes in the hidden deltas, in the order they are tried: each replaces act'(Z_l) by
-# factor(Z_l, A_l). relu_derivative_constant comes first: for ReLU it is the same as leaving
-# the factor out, and the more specific name helps more.
-FactorFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def mistaken_factors(hidden: str) -> list[tuple[str, FactorFunction]]:
-    """(code, factor) pairs standing in for act'(Z) as each known mistake would."""
-    derivative = activations.ACTIVATIONS[hidden][1]
-    factors: list[tuple[str, FactorFunction]] = []
-    if hidden == "relu":
-        factors.append(("relu_derivative_constant", lambda Z, A: np.ones_like(Z)))
-    factors += [
-        ("missing_activation_derivative", lambda Z, A: np.ones_like(Z)),
-        ("activation_instead_of_derivative", lambda Z, A: A),
-        ("derivative_of_wrong_input", lambda Z, A: derivative(A)),
-    ]
-    # The reverse slip: a derivative written for A (A (1 - A), 1 - A^2) evaluated at Z.
-    if hidden == "sigmoid":
-        factors.append(("derivative_of_wrong_input", lambda Z, A: Z * (1.0 - Z)))
-    if hidden == "tanh":
-        factors.append(("derivative_of_wrong_input", lambda Z, A: 1.0 - Z ** 2))
-    return factors
-
-
-def variant_grads(case: MLPCase, factor: FactorFunction) -> list[np.ndarray]:
-    """The reference's backward with act'(Z_l) of the hidden layers replaced by factor(Z_l, A_l)."""
-    _, cache = mlp.forward(case.params, case.X, hidden=case.hidden, output=case.output)
-    Z, A = cache.pre_activations, cache.activations
-    delta = mlp.output_delta(case.output, case.loss, Z[-1], A[-1], case.Y)
-    grads: Params = []
-    for layer in range(case.depth - 1, -1, -1):
-        grads.append((A[layer].T @ delta, delta.sum(axis=0)))
-        if layer > 0:
-            delta = (delta @ case.params[layer][0].T) * factor(Z[layer - 1], A[layer])
-    return flat_params(grads[::-1])
+from grader.diagnosis import variants
+from reference import mlp
 
 
 def reference_grads(case: MLPCase) -> list[np.ndarray]:
     _, cache = mlp.forward(case.params, case.X, hidden=case.hidden, output=case.output)
     return flat_params(mlp.backward(case.params, cache, case.Y, loss=case.loss))
-
-
-def matches(tensors: list[np.ndarray], expected: list[np.ndarray], rtol: float) -> bool:
-    return all(t.shape == e.shape and np.all(np.isfinite(t)) and relative_error(t, e) <= rtol
-               for t, e in zip(tensors, expected))
-
-
-def variant_mistake(tensors: list[np.ndarray], case: MLPCase, rtol: float) -> Optional[str]:
-    """The first known mistake whose variant the student's gradients match, or None."""
-    right = reference_grads(case)
-    for code, factor in mistaken_factors(case.hidden):
-        variant = variant_grads(case, factor)
-        if not matches(variant, right, rtol) and matches(tensors, variant, rtol):
-            return code
-    return None
 
 
 def reference_loss(Y_hat: np.ndarray, Y: np.ndarray, loss: str) -> float:
@@ -112,17 +61,11 @@ def all_cases(rng: np.random.Generator, hidden: str, margin: float) -> list[MLPC
 
 # forward
 
-def softmax_axis_mistake(Y_hat: np.ndarray, case: MLPCase) -> Optional[str]:
-    """softmax_wrong_axis when Y_hat is the softmax of the logits over the columns or the whole array."""
-    if case.output != "softmax":
-        return None
-    _, cache = mlp.forward(case.params, case.X, hidden=case.hidden, output=case.output)
-    Z = cache.pre_activations[-1]
-    wrong_ways = [activations.softmax(Z.T).T, activations.softmax(Z.ravel()).reshape(Z.shape)]
-    right = cache.activations[-1]
-    if any(not np.allclose(w, right) and np.allclose(Y_hat, w, rtol=1e-6, atol=1e-12) for w in wrong_ways):
-        return "softmax_wrong_axis"
-    return None
+def forward_mistake(Y_hat: np.ndarray, case: MLPCase, rtol: float) -> Optional[str]:
+    """The slip a wrong Y_hat shows: an activation applied twice, or softmax over the wrong axis."""
+    right, _ = mlp.forward(case.params, case.X, hidden=case.hidden, output=case.output)
+    mistaken = variants.mlp_forward_variants(case.params, case.X, case.hidden, case.output)
+    return variants.matching_variant(Y_hat, mistaken, rtol, right=right)
 
 
 def register_forward_reference(hidden: str) -> None:
@@ -138,7 +81,7 @@ def register_forward_reference(hidden: str) -> None:
             verdict = compare_arrays(Y_hat, expected, what=f"forward's Y_hat ({case.label()})",
                                      rtol=ctx.settings.get("rtol", 1e-6))
             if not verdict.passed:
-                code = softmax_axis_mistake(Y_hat, case)
+                code = forward_mistake(Y_hat, case, ctx.settings.get("diagnosis_rtol", 1e-4))
                 return with_mistake(f"{verdict.feedback} Compare with Z_l = A_{{l-1}} @ W_l + b_l, "
                                     f"A_l = act(Z_l), {case.output} on the last layer.", code)
         return ok()
@@ -175,9 +118,11 @@ def forward_stability(ctx: CheckContext) -> Verdict:
         if not np.all(np.isfinite(Y_hat)):
             unstable = output == "softmax" and layer == 1
             act = output if layer == 1 else hidden
+            # An axis slip can give nan too (0/0 where a column underflows): the variant explains it first.
+            code = forward_mistake(Y_hat, case, ctx.settings.get("diagnosis_rtol", 1e-4)) or \
+                ("softmax_unstable" if unstable else None)
             return with_mistake(f"forward's Y_hat holds inf or nan when the {where} reach |z| ~ {size:g} "
-                                f"({case.label()}): {act} must stay finite there.",
-                                "softmax_unstable" if unstable else None)
+                                f"({case.label()}): {act} must stay finite there.", code)
         verdict = compare_arrays(Y_hat, expected, what=f"forward's Y_hat with {where} up to |z| ~ {size:g} "
                                                        f"({case.label()})", rtol=ctx.settings.get("rtol", 1e-6))
         if not verdict.passed:
@@ -264,7 +209,7 @@ def backward_against_reference(ctx: CheckContext, case: MLPCase) -> Verdict:
     if not np.allclose(Y_hat, expected, rtol=1e-6, atol=1e-9):
         return fail(f"{verdict.feedback} Your forward's Y_hat is already wrong for this case; fix forward first.")
     if shape_problem(tensors, case.params) is None:
-        code = variant_mistake(tensors, case, ctx.settings.get("rtol", 1e-6))
+        code = variant_mistake(tensors, case, ctx.settings.get("diagnosis_rtol", 1e-4))
         if code is not None:
             return with_mistake(verdict.feedback, code)
     return verdict

@@ -11,9 +11,10 @@ import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, check, fail, ok
 from grader.checks.ex4_autograd_scalar import (
-    LECTURE_TRACE_INPUT, STEM, GraphCase, Result, Spec, close, const, edge_contributions, judge_graph,
-    judge_trace, read_trace, run_deep_chain,
+    LECTURE_TRACE_INPUT, STEM, GraphCase, Result, Spec, const, judge_graph, judge_trace, read_trace, run_deep_chain,
+    with_mistake,
 )
+from grader.diagnosis.engine_probes import close, edge_contributions
 from grader.worker.inside.programs import run_value_graph
 from reference import scalar_engine
 
@@ -158,7 +159,9 @@ def value_deep_random_chain(ctx: CheckContext) -> Verdict:
     if not close(got["data"][-1], expected["data"][-1], rtol):
         return fail(f"{case.label}: the final value is wrong.")
     if not close(got["grad"][0], expected["grad"][0], rtol):
-        return fail(f"{case.label}: the grad of the first node is wrong (each step's local derivative is +1 or -1).")
+        flipped = close(-got["grad"][0], expected["grad"][0], rtol)
+        return with_mistake(f"{case.label}: the grad of the first node is wrong (each step's local derivative "
+                            "is +1 or -1).", "sign_flipped" if flipped else None)
     return ok()
 
 

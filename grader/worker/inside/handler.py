@@ -13,9 +13,10 @@ Requests (see grader/README.md):
     free     handles                              -> None
 
 A reply is {"ok": True, "value": ...} or {"ok": False, "kind": "missing" | "error" | "blocked" |
-"load_error", "message": "TypeError: ...", "traceback": "<student frames only>"}, plus "event"
-("memory", "syntax", "blocked") when the failure concerns more than this one call. A request's
-"id" is echoed so the grader can tell a reply from a forgery.
+"load_error" | "grader", "message": "TypeError: ...", "traceback": "<student frames only>"}, plus
+"event" ("memory", "syntax", "blocked", "crash") when the failure concerns more than this one
+call. Kind "grader" (event "crash") is the grader's own mistake, e.g. a malformed program spec.
+A request's "id" is echoed so the grader can tell a reply from a forgery.
 
 Objects that are not plain data stay here in a `HandleRegistry`; the grader gets a handle and can
 call methods on it or read its attributes later.
@@ -47,6 +48,7 @@ class LoadedModule:
     name: str
     namespace: dict
     cell_failures: list[tuple[int, BaseException]] = field(default_factory=list)
+    unit: str = "cell"  # what a failure's number counts: notebook "cell"s, or a module's "line"s
 
 
 class ModuleSource(Protocol):
@@ -144,6 +146,8 @@ def describe_exception(exc: BaseException, is_student_file: Callable[[str], bool
     name = _type_name(exc)
     text = safe_str(exc)
     message = f"{name}: {text}" if text else name
+    if isinstance(exc, NotImplementedError):
+        message = _not_implemented(exc, is_student_file) or message
     try:
         if isinstance(exc, SyntaxError):
             return message, safe_str("".join(traceback.format_exception_only(type(exc), exc)), 4000)
@@ -154,6 +158,22 @@ def describe_exception(exc: BaseException, is_student_file: Callable[[str], bool
         return message, safe_str("".join(lines) + message, 8000)
     except Exception:  # a traceback is a courtesy: never let it hide the error itself
         return message, message
+
+
+def _not_implemented(exc: NotImplementedError, is_student_file: Callable[[str], bool]) -> Optional[str]:
+    """"sigmoid is not implemented yet (...)." when the student's own function raised it, else None."""
+    try:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code if tb is not None else None
+        if code is None or code.co_name == "<module>" or not is_student_file(code.co_filename):
+            return None  # raised by a cell or a module's top level, or by a library
+        function = getattr(code, "co_qualname", code.co_name).replace(".<locals>", "")
+        text = safe_str(exc, 300)
+        return f"{function} is not implemented yet (it raises NotImplementedError{': ' + text if text else ''})."
+    except Exception:  # a courtesy: the plain message will do
+        return None
 
 
 def outside_dirs(*dirs: str) -> Callable[[str], bool]:
@@ -284,11 +304,15 @@ class Handler:
         loaded = self._module(request)
         defined = sorted(name for name, value in loaded.namespace.items()
                          if not name.startswith("_") and not isinstance(value, types.ModuleType))
-        return {"defined": defined, "cell_errors": [self._cell_error(i, e) for i, e in loaded.cell_failures]}
+        return {"defined": defined,
+                "cell_errors": [self._cell_error(i, e, loaded.unit) for i, e in loaded.cell_failures]}
 
-    def _cell_error(self, index: int, exc: BaseException) -> dict:
+    def _cell_error(self, index: int, exc: BaseException, unit: str = "cell") -> dict:
         message, trace = describe_exception(exc, self.is_student_file)
         kind = "blocked" if is_blocked(exc) else "syntax" if isinstance(exc, SyntaxError) else "error"
+        if unit == "line":  # a module's top-level statement: {"line": N, "message": "line N: ..."}
+            return {"line": index, "kind": kind, "type": _type_name(exc), "message": f"line {index}: {message}",
+                    "traceback": trace}
         return {"index": index, "kind": kind, "type": _type_name(exc), "message": message, "traceback": trace}
 
     def _op_call(self, request: dict) -> Any:
@@ -322,11 +346,15 @@ class Handler:
         except ImportError:
             raise Reply("error", "graph programs are not available in this worker") from None
         spec = request.get("spec")
-        if kind == "value_graph":
-            if "Value" not in namespace:
-                raise Reply("missing", f"{request['module']} does not define Value")
-            return programs.run_value_graph(namespace["Value"], spec)
-        return programs.run_tensor_graph(namespace, spec)
+        if kind == "value_graph" and "Value" not in namespace:
+            raise Reply("missing", f"{request['module']} does not define Value")
+        try:
+            if kind == "value_graph":
+                return programs.run_value_graph(namespace["Value"], spec)
+            return programs.run_tensor_graph(namespace, spec)
+        except getattr(programs, "SpecError", ()) as exc:  # the grader's spec is wrong, not the student's code
+            raise Reply("grader", f"the grader sent a malformed {kind} spec (its own fault, not yours): "
+                                  f"{safe_str(exc, 500)}", event="crash") from None
 
     def _op_free(self, request: dict) -> None:
         items = request.get("handles") or []

@@ -8,9 +8,19 @@ exercise, while the standard library and numpy always win over a file that shado
 A notebook runs like Jupyter's "Run all" that carries on after errors: its cells execute one by
 one in the module namespace, and a cell that raises (or does not compile) is recorded and the
 next cells still run, so what was defined can still be graded.
+
+A module runs the same way, one top-level statement at a time: a stray `raise` or debugging line
+is recorded as that line's error and the module's other functions are still graded. Only a
+module that does not compile fails as a whole (a syntax error). `__name__` is the stem, so an
+`if __name__ == "__main__":` block does not run, as on any import.
+
+Both get a do-nothing `get_ipython()`, which `jupyter nbconvert --to script` exports call for
+each magic (`get_ipython().run_line_magic("matplotlib", "inline")`).
 """
 from __future__ import annotations
 
+import __future__
+import ast
 import importlib
 import importlib.util
 import json
@@ -70,7 +80,7 @@ def scan(folder: str) -> dict[str, str]:
 
 
 class ModuleLoader:
-    """Executes `NAME.py` in the new module; any exception fails the import."""
+    """Executes `NAME.py` statement by statement, recording the ones that raise."""
 
     def __init__(self, finder: StagedFinder):
         self.finder = finder
@@ -86,8 +96,47 @@ class ModuleLoader:
         filename = f"{name}.py"
         self.finder.remember(filename, source)
         module.__file__ = path
-        code = compile(source, filename, "exec", dont_inherit=True)
-        exec(code, module.__dict__)
+        module.get_ipython = get_ipython
+        # the whole module first: a SyntaxError anywhere fails the import, as Python's would
+        tree = ast.parse(source, filename)
+        compile(tree, filename, "exec", dont_inherit=True)
+        failures = self.finder.cell_failures.setdefault(name, [])
+        failures.clear()
+        flags = 0
+        for statement in tree.body:
+            flags |= future_flags(statement)
+            code = compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec",
+                           flags=flags, dont_inherit=True)
+            try:
+                exec(code, module.__dict__)
+            except (Exception, SystemExit) as exc:
+                failures.append((statement.lineno, exc))
+        module.__doc__ = ast.get_docstring(tree, clean=False)  # a later bare string is not one
+
+
+def future_flags(statement: ast.stmt) -> int:
+    """Compiler flags a `from __future__ import ...` statement turns on for the rest of the module."""
+    if not (isinstance(statement, ast.ImportFrom) and statement.module == "__future__"):
+        return 0
+    flags = 0
+    for alias in statement.names:
+        feature = getattr(__future__, alias.name, None)
+        flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+class _IPythonStub:
+    """What `get_ipython()` returns here: every method accepts anything and does nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: None
+
+
+def get_ipython() -> _IPythonStub:
+    """A stand-in for IPython's: magics and shell escapes in exported notebooks become no-ops."""
+    return _IPythonStub()
 
 
 class NotebookLoader:
@@ -103,6 +152,7 @@ class NotebookLoader:
         name = module.__name__
         path = self.finder.sources[name]
         module.__file__ = path
+        module.get_ipython = get_ipython
         failures = self.finder.cell_failures.setdefault(name, [])
         failures.clear()
         for index, source in read_cells(path):
@@ -144,7 +194,8 @@ class ImportedModules:
         spec = getattr(module, "__spec__", None)
         if spec is None or not isinstance(spec.loader, (ModuleLoader, NotebookLoader)):
             raise ImportError(f"the file name {name} is taken by a standard module; rename the file")
-        return LoadedModule(name, module.__dict__, list(self.finder.cell_failures.get(name, [])))
+        unit = "line" if isinstance(spec.loader, ModuleLoader) else "cell"
+        return LoadedModule(name, module.__dict__, list(self.finder.cell_failures.get(name, [])), unit)
 
 
 def install(folder: str) -> StagedFinder:

@@ -82,6 +82,11 @@ def flipped_sign(x, V, w, y):
     return {**a, **{key: -np.asarray(a[key]) for key in ("delta_out", "grad_w", "delta_hidden", "grad_V")}}
 
 
+def ref_sigmoid_grad(t):
+    s = 1.0 / (1.0 + np.exp(-np.asarray(t)))
+    return s * (1.0 - s)
+
+
 def log2_loss(a, x, V, w, y):
     return a["loss"] / math.log(2)
 
@@ -96,7 +101,14 @@ BROKEN = [
     ("grad_V transposed (gradcheck)", variant(grad_V=lambda a, *_: a["grad_V"].T), "forward_backward_221.gradcheck",
      "transposed"),
     ("no sigmoid' in delta_hidden", variant(delta_hidden=lambda a, x, V, w, y: a["delta_out"] * w),
-     "forward_backward_221.other_case", None),
+     "forward_backward_221.other_case", "missing_activation_derivative"),
+    ("h where sigma' belongs", variant(delta_hidden=lambda a, x, V, w, y: a["delta_out"] * w * a["h"],
+                                       grad_V=lambda a, x, V, w, y: np.outer(x, a["delta_out"] * w * a["h"])),
+     "forward_backward_221.lecture_case", "activation_instead_of_derivative"),
+    ("sigma'(h) for sigma'(z)",
+     variant(delta_hidden=lambda a, x, V, w, y: a["delta_out"] * w * ref_sigmoid_grad(a["h"])),
+     "forward_backward_221.other_case", "derivative_of_wrong_input"),
+    ("loss in log2", variant(loss=log2_loss), "forward_backward_221.other_case", "log_base_2"),
     ("loss in log2 (gradcheck)", variant(loss=log2_loss), "forward_backward_221.gradcheck", "log_base_2"),
     ("loss ignores y", variant(loss=lambda a, *_: -math.log(a["y_hat"])), "forward_backward_221.other_case", None),
     ("grad_w from z instead of h", variant(grad_w=lambda a, *_: a["delta_out"] * a["z"]),

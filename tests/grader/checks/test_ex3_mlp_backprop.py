@@ -32,7 +32,7 @@ SOLUTION = Path(__file__).resolve().parents[3] / "solutions" / f"{STEM}.py"
 
 MISTAKES = {
     "he_init", "global_seed", "bias_init", "init_transposed",
-    "softmax_axis0", "softmax_naive", "output_uses_hidden", "mutate_X",
+    "softmax_axis0", "softmax_naive", "output_uses_hidden", "activation_twice", "mutate_X",
     "sign_flipped", "mean_twice", "batch_sum", "transposed", "reversed_order", "mse_ce_delta",
     "missing_derivative", "activation_instead", "derivative_of_A", "a_form_on_Z", "relu_constant",
     "mutate_cache", "mutate_params",
@@ -79,6 +79,8 @@ def make_student(*mistakes: str) -> dict:
             Z = np.array([row @ W for row in A]) + b  # one example at a time
             last = index == len(params) - 1
             A = act[hidden if not last or "output_uses_hidden" in m else output](Z)
+            if last and "activation_twice" in m:  # the hidden activation, then the output's on top
+                A = act[output](act[hidden](Z))
             cache["Z"].append(Z)
             cache["A"].append(A)
         if "mutate_X" in m:
@@ -208,17 +210,25 @@ BROKEN = {
     "sign_flipped": {"backward.lecture": "sign_flipped", **{c: "sign_flipped" for c in BACKWARD_VALUES}},
     "mean_twice": {c: "batch_mean_twice" for c in BACKWARD_VALUES},
     "batch_sum": {c: "batch_sum_not_mean" for c in BACKWARD_VALUES},
-    "transposed": {"backward.lecture": "transposed", "backward.shapes": None,
+    "transposed": {"backward.lecture": "transposed", "backward.shapes": "transposed",
                    **{c: "transposed" for c in BACKWARD_VALUES}},
-    "reversed_order": {"backward.lecture": "layer_order_reversed", "backward.shapes": None,
+    "reversed_order": {"backward.lecture": "layer_order_reversed", "backward.shapes": "layer_order_reversed",
                        **{c: "layer_order_reversed" for c in BACKWARD_VALUES}},
     "mse_ce_delta": {c: "mse_with_ce_delta" for c in BACKWARD_VALUES},
-    "missing_derivative": {"backward.lecture": None, "backward.values": None,
-                           **{f"backward.gradcheck.{h}": None for h in ("sigmoid", "tanh", "relu")}},
-    "activation_instead": {"backward.lecture": None, "backward.values": None, **{c: None for c in GRADCHECKS}},
-    "derivative_of_A": {"backward.lecture": None, "backward.gradcheck.sigmoid": None,
-                        "backward.gradcheck.tanh": None},
-    "relu_constant": {"backward.values": None, "backward.gradcheck.relu": None},
+    "missing_derivative": {"backward.lecture": "missing_activation_derivative",
+                           "backward.values": "missing_activation_derivative",
+                           "backward.gradcheck.sigmoid": "missing_activation_derivative",
+                           "backward.gradcheck.tanh": "missing_activation_derivative",
+                           "backward.gradcheck.relu": "relu_derivative_constant"},  # the same numbers for ReLU
+    "activation_instead": {c: "activation_instead_of_derivative" for c in ["backward.lecture", *BACKWARD_VALUES]},
+    "derivative_of_A": {"backward.lecture": "derivative_of_wrong_input", "backward.values": "derivative_of_wrong_input",
+                        "backward.gradcheck.sigmoid": "derivative_of_wrong_input",
+                        "backward.gradcheck.tanh": "derivative_of_wrong_input"},
+    "a_form_on_Z": {"backward.values": "derivative_of_wrong_input",
+                    "backward.gradcheck.sigmoid": "derivative_of_wrong_input",
+                    "backward.gradcheck.tanh": "derivative_of_wrong_input"},
+    "relu_constant": {"backward.values": "relu_derivative_constant", "backward.gradcheck.relu": "relu_derivative_constant"},
+    "activation_twice": {"forward.values": "activation_applied_twice", "backward.values": None},
 }
 # Mistakes only the hidden checks see: every public check passes.
 PUBLIC_BLIND = ["softmax_naive", "mutate_X", "mutate_cache", "mutate_params"]
@@ -315,14 +325,18 @@ def test_scale_mistake_names_the_factors(batch, loss, classes):
     def name(f):
         return public.scale_mistake(f, batch=batch, classes=classes, loss=loss, rtol=1e-4)
 
+    # For mse, n_L / 2 or B n_L / 2 can equal B: then the factor names nothing.
+    mse_clash = loss == "mse" and batch in (classes / 2.0, batch * classes / 2.0)
     assert name(-1.0) == "sign_flipped"
     assert name(1.0) is None
-    if not (loss == "mse" and classes == 2 * batch):
-        assert name(float(batch)) == "batch_sum_not_mean"
+    assert name(float(batch)) == (None if mse_clash else "batch_sum_not_mean")
     assert name(1.0 / batch) == "batch_mean_twice"
     assert name(1.0 + 1e-3) is None
-    if loss == "mse" and classes not in (2, 2 * batch):
+    if loss == "mse" and classes > 2 and not mse_clash:
         assert name(classes / 2.0) == "mse_with_ce_delta"
+        assert name(batch * classes / 2.0) == "mse_with_ce_delta"
+    if loss != "mse":
+        assert name(classes / 2.0) in (None, "batch_sum_not_mean", "batch_mean_twice", "sign_flipped")
 
 
 @settings(max_examples=50)

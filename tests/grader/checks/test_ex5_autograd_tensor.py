@@ -30,7 +30,7 @@ SOLUTION = Path(__file__).resolve().parents[3] / "solutions" / f"{STEM}.py"
 
 MISTAKES = {"no_unbroadcast", "overwrite", "reset_each_backward", "recursive", "no_raise", "naive_ce", "ce_sum",
             "relu_inplace", "matmul_transposed", "mean_no_divide", "no_requires_grad", "grad_fn_none",
-            "tanh_of_input", "div_sign"}
+            "tanh_of_input", "div_sign", "bfs_order", "ce_axis0"}
 
 
 def make_tensor_engine(*mistakes: str) -> dict:
@@ -191,6 +191,14 @@ def make_tensor_engine(*mistakes: str) -> dict:
 
     def order(root):
         """Consumers before their inputs."""
+        if "bfs_order" in m:  # breadth-first from the output: a node may come before a consumer
+            out, seen = [root], {id(root)}
+            for t in out:
+                for p in parents_of(t):
+                    if id(p) not in seen:
+                        seen.add(id(p))
+                        out.append(p)
+            return out
         if "recursive" in m:
             topo, seen = [], set()
 
@@ -226,7 +234,8 @@ def make_tensor_engine(*mistakes: str) -> dict:
     def cross_entropy(logits, target_onehot):
         target = Tensor.lift(target_onehot)
         shifted = logits if "naive_ce" in m else logits - logits.data.max(axis=1, keepdims=True)
-        log_probs = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
+        axis = 0 if "ce_axis0" in m else 1
+        log_probs = shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
         per_row = -(target * log_probs).sum(axis=1)
         return per_row.sum() if "ce_sum" in m else per_row.mean()
 
@@ -303,12 +312,15 @@ BROKEN = {
     "naive_ce": {"cross_entropy.large_logits": ("failed", "softmax_unstable")},
     "ce_sum": {"cross_entropy.values": ("failed", "batch_sum_not_mean")},
     "relu_inplace": {"Tensor.elementwise": ("failed", "mutates_input")},
-    "matmul_transposed": {"Tensor.matmul": ("failed", None)},
+    "matmul_transposed": {"Tensor.matmul": ("failed", "transposed")},
     "mean_no_divide": {"Tensor.reductions": ("failed", None), "mse_loss.values": ("failed", None)},
     "no_requires_grad": {"Tensor.attributes": ("failed", None)},
     "grad_fn_none": {"Tensor.attributes": ("failed", None)},
-    "tanh_of_input": {"Tensor.elementwise": ("failed", None), "cross_entropy.values": ("failed", None)},
-    "div_sign": {"Tensor.elementwise": ("failed", None), "Tensor.broadcasting": ("failed", None)},
+    "tanh_of_input": {"Tensor.elementwise": ("failed", "derivative_of_wrong_input"),
+                      "cross_entropy.values": ("failed", None)},
+    "div_sign": {"Tensor.elementwise": ("failed", "sign_flipped"), "Tensor.broadcasting": ("failed", "sign_flipped")},
+    "bfs_order": {"Tensor.shared": ("failed", "wrong_topological_order")},
+    "ce_axis0": {"cross_entropy.values": ("failed", "softmax_wrong_axis")},
 }
 
 

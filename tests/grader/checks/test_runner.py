@@ -93,3 +93,42 @@ def test_partial_credit_is_clamped(fraction, expected):
     checks = [Check("exdemo", "f.partial", lambda ctx: Verdict(False, "x", None, fraction), ("f",))]
     result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=checks, source="exdemo.py")
     assert result.tests[0].score == expected
+
+
+def test_blocked_and_syntax_cells_become_report_events():
+    class CellTransport(FakeTransport):
+        def request(self, header, timeout):
+            return {"defined": ["f"], "cell_errors": [
+                {"index": 2, "kind": "blocked", "type": "BlockedImportError", "message": "import of torch is not allowed"},
+                {"index": 5, "kind": "error", "type": "SyntaxError", "message": "SyntaxError: invalid syntax"},
+                {"line": 9, "kind": "error", "type": "NameError", "message": "line 9: NameError: x"}]}
+
+    errors = []
+    run_exercise("exdemo", CellTransport(), rubric=RUBRIC, checks=CHECKS[:1], source="exdemo.ipynb", errors=errors)
+    assert [(e.kind, e.exercise) for e in errors] == [("blocked", "exdemo"), ("syntax", "exdemo")]
+    assert "exdemo.ipynb, cell 2" in errors[0].message and "cell 5" in errors[1].message
+
+
+def test_an_event_a_check_swallowed_is_still_reported():
+    from grader.results import GradingError
+
+    class EventfulTransport(FakeTransport):
+        events = []
+
+        def request(self, header, timeout):
+            if header["op"] == "call":
+                self.events.append(GradingError("crash", "the worker died (segfault)", "exdemo"))
+                raise StudentCodeError("error", "worker died", event="crash")
+            return super().request(header, timeout)
+
+    def swallowing(ctx):
+        try:
+            ctx.call("f")
+        except StudentCodeError:
+            return Verdict(True)  # e.g. a check that expects an exception
+
+    errors = []
+    result = run_exercise("exdemo", EventfulTransport(), rubric=RUBRIC,
+                          checks=[Check("exdemo", "f.passes", swallowing, ("f",))], source="exdemo.py", errors=errors)
+    assert result.tests[0].status == "passed"
+    assert [(e.kind, e.message) for e in errors] == [("crash", "f.passes: the worker died (segfault)")]

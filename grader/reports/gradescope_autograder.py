@@ -1,0 +1,123 @@
+"""What runs inside Gradescope for each submission: grade `ROOT/submission`, write `ROOT/results/results.json`.
+
+Started by the bundle's `run_autograder` as `python -m grader.reports.gradescope_autograder`.
+ROOT is Gradescope's `/autograder`, or `$AUTOGRADER_ROOT` (tests and local trials). The student
+id, on which exercise 2's personal case depends, comes from Gradescope's
+`submission_metadata.json` (the field the bundle names, `sid` by default; the first member of a
+group). Whatever goes wrong, a results.json is written: Gradescope then shows the student a
+reason, not "the autograder failed to produce any output".
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+DEFAULT_ROOT = "/autograder"
+ROOT_VARIABLE = "AUTOGRADER_ROOT"
+FALLBACK_ID_FIELDS = ("sid", "email", "id")
+
+
+@dataclass(frozen=True)
+class BundleConfig:
+    """The grading settings frozen into a bundle (`bundle.json`), the same for every submission."""
+
+    seed: int
+    timeout: float = 10.0
+    memory_mb: int = 2048
+    student_id_field: str = "sid"
+    show_hidden: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BundleConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def autograder_root() -> Path:
+    return Path(os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT)
+
+
+def student_id(metadata: dict[str, Any], field: str) -> Optional[str]:
+    """The submitter's id from Gradescope's metadata: `field`, else sid, email, id; None if none is set."""
+    users = metadata.get("users") or []
+    if not users or not isinstance(users[0], dict):
+        return None
+    for name in (field, *FALLBACK_ID_FIELDS):
+        value = users[0].get(name)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _read_metadata(root: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((root / "submission_metadata.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def failure_results(message: str, started: float) -> dict[str, Any]:
+    """A results.json for a submission that could not be graded at all."""
+    return {"score": 0.0, "execution_time": round(time.monotonic() - started, 3), "output_format": "md",
+            "output": f"**Your submission could not be graded.**\n\n{message}", "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": []}
+
+
+def grade_gradescope_submission(root: Path, config: BundleConfig) -> dict[str, Any]:
+    """Grade `root/submission` as Gradescope lays it out; return the results.json content."""
+    from grader.errors import BadSubmissionError
+    from grader.pipeline import GradingOptions, grade_submission
+    from grader.reports.gradescope import gradescope_results
+    from grader.submission.discover import discover
+    from grader.worker.sandbox import SandboxConfig
+
+    started = time.monotonic()
+    student = student_id(_read_metadata(root), config.student_id_field) or "submission"
+    try:
+        submissions = discover([root / "submission"])
+    except BadSubmissionError as exc:
+        return failure_results(str(exc), started)
+    if len(submissions) != 1:
+        names = ", ".join(s.path.name for s in submissions)
+        return failure_results(f"Upload one set of exercise files (or one zip of them), not {len(submissions)} "
+                               f"separate submissions ({names}).", started)
+    submission = dataclasses.replace(submissions[0], student=student)
+    options = GradingOptions(seed=config.seed, timeout=config.timeout, hidden=True,
+                             sandbox=SandboxConfig(memory_mb=config.memory_mb, use_bwrap="auto"))
+    result = grade_submission(submission, options)
+    data = gradescope_results(result, show_hidden=config.show_hidden)
+    data["output"] = f"Graded as student id `{student}`.\n\n" + data["output"]
+    return data
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=None, help=f"default: ${ROOT_VARIABLE} or {DEFAULT_ROOT}")
+    parser.add_argument("--config", type=Path, default=None, help="bundle.json (default: ROOT/source/bundle.json)")
+    args = parser.parse_args(argv)
+    root = args.root or autograder_root()
+    started = time.monotonic()
+    try:
+        config = BundleConfig.from_dict(json.loads((args.config or root / "source" / "bundle.json").read_text("utf-8")))
+        data = grade_gradescope_submission(root, config)
+    except Exception:  # the student must still see a result; the trace goes to the hidden stdout
+        traceback.print_exc()
+        data = failure_results("The grader itself failed; your instructor has been given the details.", started)
+    from grader.reports.files import write_text_atomic
+
+    write_text_atomic(root / "results" / "results.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
+    print(f"score {data['score']} written to {root / 'results' / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

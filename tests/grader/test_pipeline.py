@@ -1,0 +1,153 @@
+"""grade_submission end to end: solutions score full marks, stubs score 0 politely, nothing leaks.
+
+Submissions are built in tmp from the repository's solutions (see tests/grader/hostile/) and
+graded in the real sandbox ("auto": bubblewrap where it runs). Hostile submissions have their
+own file, test_hostile_submissions.py.
+"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from grader.checks.base import Check, ok
+from grader.checks.runner import run_exercise
+from grader.pipeline import grade_submission
+from grader.rubric import Rubric, RubricItem
+from grader.submission.discover import Submission
+from grader.submission.staging import stage
+from grader.worker import sandbox as sb
+from grader.worker.client import WorkerClient
+from tests.grader.hostile.submissions import (
+    EX1,
+    EX2,
+    EX3,
+    EX4,
+    EX5,
+    SOLUTIONS,
+    append_code,
+    exercises_of,
+    full_marks,
+    grade_folder,
+    grading_options,
+    live_descendants,
+    results_by_name,
+    solved_folder,
+    stub_folder,
+)
+
+NOT_IMPLEMENTED = "{} is not implemented yet (it raises NotImplementedError)."
+
+
+@pytest.fixture(scope="module")
+def options():
+    return grading_options(timeout=5.0)
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory, options):
+    """Modules for most exercises, notebooks for two, one endless `__main__` block: graded once."""
+    folder = solved_folder(tmp_path_factory.mktemp("solved"), "s042", notebooks=(EX3, EX5))
+    append_code(folder, EX1, "if __name__ == '__main__':\n    while True:\n        pass")
+    before = live_descendants()
+    result = grade_folder(folder, options)
+    return result, live_descendants() - before
+
+
+@pytest.fixture(scope="module")
+def stubs(tmp_path_factory, options):
+    return grade_folder(stub_folder(tmp_path_factory.mktemp("stubs"), "s043"), options)
+
+
+def test_solutions_score_full_marks_with_no_errors(solved):
+    result, leftovers = solved
+    assert (result.score, result.max_score) == (100.0, 100.0)
+    assert result.errors == [] and result.student == "s042"
+    assert all(full_marks(ex) and ex.cell_errors == [] for ex in result.exercises)
+    assert result.sandbox == ("bwrap" if sb.detect_bwrap() else "none")
+    assert leftovers == set()
+
+
+def test_the_report_names_each_exercises_source_file(solved):
+    result, _ = solved
+    sources = {ex.name: ex.source for ex in result.exercises}
+    assert sources[EX1] == f"{EX1}.py" and sources[EX3] == f"{EX3}.ipynb" and sources[EX5] == f"{EX5}.ipynb"
+    assert len(result.sha256) == 64
+
+
+def test_the_repository_solutions_folder_scores_full_marks_as_student_solutions(options):
+    # its notebooks win over the .py copies beside them, with a warning for each
+    result = grade_submission(Submission("solutions", SOLUTIONS, "dir"), options)
+    assert (result.score, result.max_score, result.errors) == (100.0, 100.0, [])
+    assert {ex.source for ex in result.exercises} == {f"{ex.name}.ipynb" for ex in result.exercises}
+
+
+def test_stubs_score_zero_with_errors_and_never_crash(stubs):
+    assert (stubs.score, stubs.max_score) == (0.0, 100.0)
+    assert stubs.errors == []
+    for exercise in stubs.exercises:
+        statuses = {t.status for t in exercise.tests}
+        # HAND_ANSWERS is a dict of placeholders, not code: its checks fail rather than raise
+        expected = {"error", "failed"} if exercise.name == EX2 else {"error"}
+        assert statuses == expected, exercise.name
+        assert all(t.score == 0 for t in exercise.tests)
+
+
+@pytest.mark.parametrize("exercise, test, function", [
+    (EX1, "sigmoid.values", "sigmoid"),
+    (EX1, "softmax_jacobian.values", "softmax_jacobian"),
+    (EX2, "forward_backward_221.lecture_case", "forward_backward_221"),
+    (EX3, "init_params.shapes", "init_params"),
+])
+def test_a_stub_says_which_function_is_not_implemented_yet(stubs, exercise, test, function):
+    assert results_by_name(exercises_of(stubs)[exercise])[test].feedback == NOT_IMPLEMENTED.format(function)
+
+
+@pytest.mark.parametrize("exercise, prefix", [(EX4, "Value."), (EX5, "Tensor.")])
+def test_a_stub_method_is_named_with_its_class(stubs, exercise, prefix):
+    feedback = [t.feedback for t in exercises_of(stubs)[exercise].tests if t.name.startswith(prefix)]
+    assert feedback and all(f.startswith(prefix) and f.endswith(NOT_IMPLEMENTED.format("")) for f in feedback)
+
+
+def test_public_only_runs_only_the_visible_tests(tmp_path, options):
+    folder = solved_folder(tmp_path, "s044")
+    for stem in (EX3, EX4, EX5):
+        (folder / f"{stem}.py").unlink()
+    result = grade_folder(folder, grading_options(timeout=5.0, hidden=False, exercises=(EX1, EX3)))
+    assert [ex.name for ex in result.exercises] == [EX1, EX3]
+    assert all(t.visibility == "visible" for ex in result.exercises for t in ex.tests)
+    ex1, ex3 = result.exercises
+    assert full_marks(ex1)
+    assert ex3.source is None and {t.status for t in ex3.tests} == {"missing"}
+
+
+def test_a_submission_with_nothing_to_grade_gets_a_full_report_of_zeros(tmp_path, options):
+    folder = tmp_path / "empty_student"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("I ran out of time")
+    result = grade_folder(folder, options)
+    assert [e.kind for e in result.errors] == ["bad_submission"]
+    assert (result.score, result.max_score) == (0.0, 100.0)
+    assert {t.status for ex in result.exercises for t in ex.tests} == {"missing"}
+
+
+def test_a_malformed_program_spec_is_reported_as_the_graders_fault(tmp_path):
+    folder = tmp_path / "s045"
+    folder.mkdir()
+    shutil.copyfile(SOLUTIONS / f"{EX4}.py", folder / f"{EX4}.py")
+    staged = stage(Submission("s045", folder, "dir"), tmp_path / "staged")
+
+    def bad_spec(ctx):
+        ctx.program("value_graph", {"nodes": "not a list of nodes"})
+        return ok()
+
+    rubric = Rubric(EX4, "spec", {"spec.malformed": RubricItem(1.0)})
+    errors = []
+    with WorkerClient(staged.folder) as client:
+        result = run_exercise(EX4, client, rubric=rubric, checks=[Check(EX4, "spec.malformed", bad_spec)],
+                              source=f"{EX4}.py", errors=errors)
+    [test] = result.tests
+    assert test.status == "error" and test.score == 0
+    assert "its own fault, not yours" in test.feedback  # the student is told it is not their code
+    assert [e.kind for e in errors] == ["crash"]
+    assert "malformed value_graph spec" in errors[0].message  # the instructor gets the details
