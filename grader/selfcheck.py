@@ -29,10 +29,11 @@ def _line(test: TestResult) -> str:
 
 
 def check(exercise: str, group: str, namespace: dict, hidden: bool = False, *,
-          student_id: str = "", seed: int = 0) -> ExerciseResult:
+          student_id: str = "", seed: int = 0) -> None:
     """Run `exercise`'s checks of `group` against `namespace` (a notebook's `globals()`).
 
-    Prints one line per check and raises AssertionError naming the failures, if any.
+    Prints one line per check and raises AssertionError naming the failures, if any. Returns
+    None on purpose: nbgrader reads a test cell's displayed value as a partial score.
     """
     from grader.worker.in_process import InProcessTransport
 
@@ -50,7 +51,6 @@ def check(exercise: str, group: str, namespace: dict, hidden: bool = False, *,
         raise AssertionError(f"{len(failed)} of {len(result.tests)} checks of {group} failed: "
                              + "; ".join(f"{t.name}: {t.feedback}" for t in failed))
     print(f"All {len(result.tests)} checks of {group} passed.")
-    return result
 
 
 def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: Iterable[str] = (),
