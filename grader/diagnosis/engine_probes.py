@@ -12,7 +12,14 @@ fresh leaf put in that use's place, so the right answers of a few rewired graphs
   interior node detached;
 - recursion_limit: a RecursionError on a deep chain (a recursive walk);
 - broadcast_grad_not_reduced: a leaf grad with the shape of the broadcast result it fed;
+- sign_flipped: every wrong grad minus the right one;
 - a slip in one operation's local derivative (see `variants.local_derivative_variants`).
+
+In an arbitrary graph the first two can look alike (a node run too early may pass nothing on
+along one path, as if its grad had been overwritten). The checks believe either only when the
+engine probes agree (`shared_use_mistake`): a leaf used twice where the walk's order cannot
+matter (x op x, op(x) + x) for gradient_overwritten, and graphs built to show the order (an
+interior node reached by a short and a long path) for wrong_topological_order.
 """
 from __future__ import annotations
 

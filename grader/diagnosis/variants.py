@@ -171,6 +171,7 @@ FactorFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def reference_available() -> bool:
     """True where the reference package can be imported (the instructor's tree, not the release)."""
     try:
+        importlib.import_module("reference")  # the package itself: its submodules may be cached alone
         importlib.import_module("reference.mlp")
     except ImportError:
         return False

@@ -394,3 +394,10 @@ def test_public_checks_run_from_release_data_without_the_reference(run_check, mo
     namespace = make_student()
     for name in PUBLIC:
         assert run_check(STEM, name, namespace).status == "passed", name
+    # Mistakes are still named from the shipped variants; where only the reference could tell
+    # (a fresh random case), nothing is named instead of a crash.
+    broken = make_student("missing_derivative")
+    assert run_check(STEM, "backward.values", broken).diagnosis == "missing_activation_derivative"
+    outcome = run_check(STEM, "backward.gradcheck.tanh", broken)
+    assert (outcome.status, outcome.diagnosis) == ("failed", None)
+    assert run_check(STEM, "forward.values", make_student("activation_twice")).diagnosis == "activation_applied_twice"

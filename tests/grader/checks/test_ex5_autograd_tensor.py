@@ -393,3 +393,21 @@ def test_public_checks_run_from_release_data_without_the_reference(run_check, mo
     namespace = make_tensor_engine()
     for name in PUBLIC:
         assert run_check(STEM, name, namespace).status == "passed", name
+
+
+# The engine probes that confirm a graph mistake.
+
+@pytest.mark.parametrize("mistake, code", [("overwrite", "gradient_overwritten"), ("bfs_order", "wrong_topological_order"),
+                                           (None, None), ("tanh_of_input", None), ("reset_each_backward", None)])
+def test_engine_probes_tell_overwrite_from_order(mistake, code):
+    namespace = make_tensor_engine(*([mistake] if mistake else []))
+    ctx = CheckContext(exercise=STEM, transport=InProcessTransport({STEM: namespace}),
+                       settings=dict(load_rubric(STEM).settings))
+    assert public.engine_mistake(ctx) == code
+
+
+def test_a_graph_mistake_is_named_only_when_the_probes_agree(run_check, monkeypatch):
+    monkeypatch.setattr(public, "engine_mistake", lambda ctx: None)
+    for mistake in ("overwrite", "bfs_order"):
+        outcome = run_check(STEM, "Tensor.shared", make_tensor_engine(mistake))
+        assert (outcome.status, outcome.diagnosis) == ("failed", None), mistake

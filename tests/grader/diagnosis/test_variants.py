@@ -97,8 +97,10 @@ def random_case(rng, hidden, output, loss, depth=3):
     return params, X, Y
 
 
-def test_reference_is_available_in_the_instructors_tree():
+def test_reference_is_available_in_the_instructors_tree_only(monkeypatch):
     assert variants.reference_available()
+    monkeypatch.setitem(__import__("sys").modules, "reference", None)  # as in the student release
+    assert not variants.reference_available()
 
 
 @settings(max_examples=20, deadline=None)
