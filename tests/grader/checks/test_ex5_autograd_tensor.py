@@ -259,21 +259,6 @@ if SOLUTION.exists():
     CORRECT["solution"] = solution_engine
 
 
-@pytest.fixture
-def run_check() -> Callable[..., CheckOutcome]:
-    """Run a registered check as the runner would, through the worker's own handler and protocol."""
-
-    def run(exercise: str, name: str, namespace: dict, *, seed: int = 0) -> CheckOutcome:
-        registered = REGISTRY[exercise][name]
-        ctx = CheckContext(exercise=exercise, transport=InProcessTransport({exercise: dict(namespace)}), seed=seed,
-                           test_name=name, settings=dict(load_rubric(exercise).settings))
-        try:
-            verdict = registered.run(ctx)
-        except StudentCodeError as error:
-            return CheckOutcome(error.status, None, error.message)
-        return CheckOutcome("passed" if verdict.passed else "failed", verdict)
-
-    return run
 
 
 def test_rubric_and_registry_name_the_same_tests():

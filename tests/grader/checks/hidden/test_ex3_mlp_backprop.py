@@ -10,7 +10,6 @@ import grader.checks.hidden.ex3_mlp_backprop as hidden
 from grader.checks.base import REGISTRY
 from reference import mlp as reference_mlp
 from tests.grader.checks.test_ex3_mlp_backprop import CORRECT, HIDDEN, STEM, make_student
-from tests.grader.checks.test_ex3_mlp_backprop import run_check  # noqa: F401 - the in-process fixture
 
 BACKWARD_REFERENCE = [f"backward.reference.{h}" for h in ("identity", "sigmoid", "tanh", "relu")]
 FORWARD_REFERENCE = [f"forward.reference.{h}" for h in ("identity", "sigmoid", "tanh", "relu")]

@@ -10,7 +10,6 @@ from hypothesis import given, settings, strategies as st
 import grader.checks.hidden.ex4_autograd_scalar as hidden
 from grader.diagnosis.engine_probes import consumer_edges
 from tests.grader.checks.test_ex4_autograd_scalar import CORRECT, HIDDEN, STEM, make_engine
-from tests.grader.checks.test_ex4_autograd_scalar import run_check  # noqa: F401 - the in-process fixture
 
 
 @pytest.mark.parametrize("seed", [0, 5])

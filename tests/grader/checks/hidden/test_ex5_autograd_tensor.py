@@ -9,7 +9,6 @@ from hypothesis import given, settings, strategies as st
 
 import grader.checks.hidden.ex5_autograd_tensor as hidden
 from tests.grader.checks.test_ex5_autograd_tensor import CORRECT, HIDDEN, STEM, make_tensor_engine
-from tests.grader.checks.test_ex5_autograd_tensor import run_check  # noqa: F401 - the in-process fixture
 
 
 @pytest.mark.parametrize("seed", [0, 9])
