@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional
 
 from grader.checks.registry import checks_for, group_of
 from grader.checks.runner import run_exercise
-from grader.results import ExerciseResult, TestResult
+from grader.results import TestResult
 
 MARK = {"passed": "ok  ", "failed": "FAIL", "error": "ERR ", "timeout": "TIME", "missing": "MISS", "blocked": "BLCK"}
 

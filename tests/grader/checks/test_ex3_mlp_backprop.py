@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import math
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -18,12 +17,9 @@ from hypothesis import given, settings, strategies as st
 import grader.checks.ex3_mlp_backprop as public
 import grader.checks.hidden.ex3_mlp_backprop  # noqa: F401 - registers the hidden checks
 from grader.authoring.check_groups import CHECK_GROUPS, group_of
-from grader.checks.base import REGISTRY, CheckContext, ok
-from grader.errors import StudentCodeError
+from grader.checks.base import REGISTRY, ok
 from grader.rubric import load_rubric
-from grader.worker.in_process import InProcessTransport
 from reference import mlp as reference_mlp
-from tests.grader.checks.conftest import CheckOutcome
 
 STEM = "ex3_mlp_backprop"
 PUBLIC = [name for name, c in REGISTRY[STEM].items() if c.run.__module__ == public.__name__]

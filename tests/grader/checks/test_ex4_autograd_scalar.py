@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import math
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -17,11 +16,9 @@ import grader.checks.ex4_autograd_scalar as public
 import grader.checks.hidden.ex4_autograd_scalar  # noqa: F401 - registers the hidden checks
 from grader.authoring.check_groups import CHECK_GROUPS, group_of
 from grader.checks.base import REGISTRY, CheckContext
-from grader.errors import StudentCodeError
 from grader.rubric import load_rubric
 from grader.worker.in_process import InProcessTransport
 from reference import scalar_engine
-from tests.grader.checks.conftest import CheckOutcome
 
 STEM = "ex4_autograd_scalar"
 PUBLIC = [name for name, c in REGISTRY[STEM].items() if c.run.__module__ == public.__name__]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -17,11 +16,9 @@ import grader.checks.ex5_autograd_tensor as public
 import grader.checks.hidden.ex5_autograd_tensor  # noqa: F401 - registers the hidden checks
 from grader.authoring.check_groups import CHECK_GROUPS, group_of
 from grader.checks.base import REGISTRY, CheckContext
-from grader.errors import StudentCodeError
 from grader.rubric import load_rubric
 from grader.worker.in_process import InProcessTransport
 from reference import tensor_engine
-from tests.grader.checks.conftest import CheckOutcome
 
 STEM = "ex5_autograd_tensor"
 PUBLIC = [name for name, c in REGISTRY[STEM].items() if c.run.__module__ == public.__name__]

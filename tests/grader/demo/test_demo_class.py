@@ -1,5 +1,4 @@
 """The demo class in the README's first command: up to date, and graded as its docstring promises."""
-from pathlib import Path
 
 import pytest
 
