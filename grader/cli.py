@@ -104,6 +104,7 @@ def main() -> None:
     `grade PATH...` grades submissions (a folder, a zip, a notebook or module, or a folder of
     submissions, one per student) and writes a JSON report per student.
     """
+    grader.skip_unused_imports()  # before any command imports nbformat (and jsonschema under it)
 
 
 @main.command("grade", hidden=True)

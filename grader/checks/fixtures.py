@@ -6,6 +6,7 @@ and the student's copy reads that file instead, so the release needs no referenc
 """
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 from typing import Any, Callable
@@ -50,7 +51,9 @@ def from_json(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=None)
 def _shipped(exercise: str) -> dict | None:
+    """The release's public data for `exercise`, read once per process (None in the instructor's tree)."""
     try:
         text = resources.files("grader").joinpath("public_data", f"{exercise}.json").read_text("utf-8")
     except (FileNotFoundError, OSError, ModuleNotFoundError):

@@ -6,12 +6,14 @@ that says so, never a silent pass.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+from importlib import resources
 from pathlib import Path
 from typing import Optional
 
 from grader.checks.base import REGISTRY, Check
-from grader.rubric import Rubric, load_rubric
+from grader.rubric import Rubric, parse_rubric
 
 
 class HiddenChecksUnavailable(RuntimeError):
@@ -42,7 +44,7 @@ def checks_for(exercise: str, *, hidden: bool, rubric: Optional[Rubric] = None,
                     f"hidden checks for {exercise} are not installed: this is a student copy; "
                     "use `grade check` here, or grade from the instructor's repository") from None
             raise
-    rubric = rubric or load_rubric(exercise, rubric_dir)
+    rubric = rubric or rubric_for(exercise, rubric_dir)
     registered = REGISTRY.get(exercise, {})
     chosen = []
     for name, item in rubric.tests.items():
@@ -52,6 +54,24 @@ def checks_for(exercise: str, *, hidden: bool, rubric: Optional[Rubric] = None,
             raise LookupError(f"the rubric for {exercise} names test {name!r}, but no check has that name")
         chosen.append(registered[name])
     return rubric, chosen
+
+
+def rubric_for(exercise: str, rubric_dir: Optional[Path] = None) -> Rubric:
+    """`grader.rubric.load_rubric`, parsed once per process for each text of the file.
+
+    A batch asks for every exercise's rubric once per student; the file is still read each time,
+    so an edited rubric takes effect at once. The Rubric is shared: treat it as read-only.
+    """
+    if rubric_dir is not None:
+        path = Path(rubric_dir) / f"{exercise}.toml"
+        return _parsed_rubric(path.read_text("utf-8"), str(path))
+    text = resources.files("grader").joinpath("rubric", f"{exercise}.toml").read_text("utf-8")
+    return _parsed_rubric(text, f"grader/rubric/{exercise}.toml")
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_rubric(text: str, source: str) -> Rubric:
+    return parse_rubric(text, source=source)
 
 
 def group_of(test_name: str) -> str:

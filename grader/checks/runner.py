@@ -6,6 +6,7 @@ instead of costing the student points silently.
 """
 from __future__ import annotations
 
+import copy
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -115,8 +116,9 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
         return result
     result.cell_errors = loaded.cell_errors
     errors.extend(cell_events(loaded.cell_errors, exercise, source))
+    # a deep copy: rubrics are shared across a batch, and a check must not change the next student's
     ctx = CheckContext(exercise=exercise, transport=transport, seed=seed, student_id=student_id,
-                       timeout=timeout, settings=dict(rubric.settings))
+                       timeout=timeout, settings=copy.deepcopy(rubric.settings))
     started = time.monotonic()
     for chk in checks:
         if time.monotonic() - started > budget:

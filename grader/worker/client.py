@@ -28,8 +28,11 @@ from grader.errors import GraderError, StudentCodeError
 from grader.results import GradingError
 from grader.worker import sandbox as sb
 from grader.worker.inside import protocol
+from grader.worker.inside.main import ATTACH, HELLO, IOV_MAX, STANDBY, byte_views, unwritten
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
+READ_CHUNK = 1 << 16
+PIPE_BYTES = 1 << 20  # large arrays cross in a few writes instead of one per 64 KiB
 MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 
@@ -116,7 +119,7 @@ class _Deadline(Exception):
 
 
 class _Process:
-    """One running worker: the Popen and the two pipe ends the client keeps."""
+    """One running worker: the Popen, the two pipe ends the client keeps, and their pollers."""
 
     def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, threads: list[threading.Thread]):
         self.popen = popen
@@ -125,17 +128,27 @@ class _Process:
         self.threads = threads
         self.inbox = bytearray()
         self.loaded: set[str] = set()  # modules this process has loaded
+        # made once per worker: a request's frame is read in several pieces
+        self.can_write = select.poll()
+        self.can_write.register(request_fd, select.POLLOUT)
+        self.can_read = select.poll()
+        self.can_read.register(reply_fd, select.POLLIN)
 
 
 class WorkerClient:
-    """A sandboxed worker for one staged submission, speaking the protocol in grader/README.md."""
+    """A sandboxed worker for one staged submission, speaking the protocol in grader/README.md.
 
-    def __init__(self, staged_dir: Any, *, config: Optional[sb.SandboxConfig] = None,
+    `staged_dir` may be left out and given later with `attach`: the worker then starts on
+    standby (interpreter and numpy loaded, no submission yet), so its start-up can overlap the
+    staging. Either way a client, and every worker it starts, serves one submission only.
+    """
+
+    def __init__(self, staged_dir: Any = None, *, config: Optional[sb.SandboxConfig] = None,
                  forbidden: tuple[str, ...] = (), env: Optional[dict[str, str]] = None,
                  output_limit: int = DEFAULT_OUTPUT_LIMIT, startup_timeout: float = 30.0):
-        if not os.path.isdir(staged_dir):
-            raise GraderError(f"staged submission folder {staged_dir} does not exist")
-        self.staged_dir = os.fspath(staged_dir)
+        self.staged_dir: Optional[str] = None
+        if staged_dir is not None:
+            self.staged_dir = _existing_folder(staged_dir)
         self.config = config or sb.SandboxConfig()
         self.forbidden = tuple(forbidden)
         self.env = dict(env or {})
@@ -181,11 +194,23 @@ class WorkerClient:
         return self._process.popen.pid if self._process else None
 
     def start(self) -> None:
-        """Start the worker now (requests also start it when needed)."""
+        """Start the worker now (requests also start it when needed); on standby if not attached."""
         with self._lock:
             self._check_open()
             if self._process is None or self._process.popen.poll() is not None:
                 self._spawn()
+
+    def attach(self, staged_dir: Any) -> None:
+        """Give a client made without a submission its staged folder (once), and attach its worker."""
+        with self._lock:
+            self._check_open()
+            if self.staged_dir is not None:
+                raise GraderError(f"this WorkerClient already serves {self.staged_dir}; make a new one")
+            self.staged_dir = _existing_folder(staged_dir)
+            if self._dirs is not None:
+                sb.fill_submission(self._dirs, self.staged_dir)
+            if self._process is not None and self._process.popen.poll() is None:
+                self._attach_process()
 
     def request(self, header: dict, timeout: float) -> Any:
         """Send one request and return the reply's value, or raise StudentCodeError."""
@@ -195,6 +220,8 @@ class WorkerClient:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         with self._lock:
             self._check_open()
+            if self.staged_dir is None:
+                raise GraderError("this WorkerClient has no submission yet: attach(staged_dir) first")
             module = header.get("module")
             if isinstance(module, str) and module in self._poisoned:
                 known = self._poisoned[module]  # a fresh exception: re-raising one grows its traceback
@@ -317,30 +344,30 @@ class WorkerClient:
     # ---------------------------------------------------------------- pipes
 
     def _write(self, process: _Process, parts: list, deadline: float) -> None:
-        poller = select.poll()
-        poller.register(process.request_fd, select.POLLOUT)
-        for part in parts:
-            view = memoryview(part).cast("B")
-            while view:
-                if not poller.poll(_remaining_ms(deadline)):
-                    raise _Deadline()
-                try:
-                    view = view[os.write(process.request_fd, view):]
-                except BlockingIOError:  # the fd is non-blocking, so a full pipe cannot stall us
-                    continue
+        """Write the frame with as few system calls as the pipe allows: the worker wakes once."""
+        views = byte_views(parts)
+        while views:
+            try:
+                views = unwritten(views, os.writev(process.request_fd, views[:IOV_MAX]))
+            except BlockingIOError:  # the fd is non-blocking, so a full pipe cannot stall us
+                if not process.can_write.poll(_remaining_ms(deadline)):
+                    raise _Deadline() from None
 
     def _read(self, process: _Process, size: int, deadline: float) -> bytes:
-        poller = select.poll()
-        poller.register(process.reply_fd, select.POLLIN)
-        while len(process.inbox) < size:
-            if not poller.poll(_remaining_ms(deadline)):
-                raise _Deadline()
-            chunk = os.read(process.reply_fd, max(size - len(process.inbox), 1 << 16))
+        """Exactly `size` bytes of the reply stream; waits (until `deadline`) only when none are there."""
+        inbox = process.inbox
+        while len(inbox) < size:
+            try:
+                chunk = os.read(process.reply_fd, max(size - len(inbox), READ_CHUNK))
+            except BlockingIOError:
+                if not process.can_read.poll(_remaining_ms(deadline)):
+                    raise _Deadline() from None
+                continue
             if not chunk:
                 raise EOFError("the worker closed its reply pipe")
-            process.inbox += chunk
-        out = bytes(process.inbox[:size])
-        del process.inbox[:size]
+            inbox += chunk
+        out = bytes(inbox[:size])
+        del inbox[:size]
         return out
 
     # ---------------------------------------------------------------- processes
@@ -360,6 +387,8 @@ class WorkerClient:
         fds = sb.open_runtime_fds(runtime) if self.sandbox_name == "none" and self._uid is not None else None
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        for fd in (request_write, reply_write):
+            widen_pipe(fd)
         try:
             if self.sandbox_name == "none":
                 sb.link_numpy(self._dirs, runtime, fds)
@@ -381,19 +410,29 @@ class WorkerClient:
         for fd in (request_read, reply_write, *(fds or {}).values()):
             os.close(fd)  # the worker's ends; holding them would hide its exit from us
         os.set_blocking(request_write, False)  # so a worker that stops reading cannot outlast a deadline
+        os.set_blocking(reply_read, False)  # read what is there; poll only when nothing is
         threads = [self._stdout.drain(popen.stdout), self._stderr.drain(popen.stderr)]
         self._process = _Process(popen, request_write, reply_read, threads)
         self._leftovers["process"] = popen
         self.starts += 1
-        self._await_hello()
+        self._await_startup(STANDBY)
+        if self.staged_dir is not None:
+            self._attach_process()
 
-    def _await_hello(self) -> None:
+    def _attach_process(self) -> None:
+        """Tell the standby worker its submission folder is complete; wait until it is ready."""
+        self._await_startup(HELLO, send={"op": ATTACH, "id": ATTACH})
+
+    def _await_startup(self, expected: str, send: Optional[dict] = None) -> None:
+        """Send `send` (if any), then wait for the start-up message with id `expected`."""
         process = self._process
         deadline = time.monotonic() + self.startup_timeout
         try:
-            hello = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline)))
-            if hello.get("id") != "hello" or not hello.get("ok"):
-                raise ValueError(f"unexpected first message {hello!r:.200}")
+            if send is not None:
+                self._write(process, protocol.encode(send).parts(), deadline)
+            message = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline)))
+            if message.get("id") != expected or not message.get("ok"):
+                raise ValueError(f"expected the {expected!r} message, got {message!r:.200}")
         except (_Deadline, EOFError, OSError, ValueError) as exc:
             status = process.popen.poll()
             self._stop()
@@ -450,6 +489,22 @@ def _clean_up(leftovers: dict) -> None:
         stop_process_tree(leftovers["process"], leftovers.get("uid"), patience=1.0)
     if leftovers.get("root"):
         shutil.rmtree(leftovers["root"], ignore_errors=True)
+
+
+def _existing_folder(path: Any) -> str:
+    if not os.path.isdir(path):
+        raise GraderError(f"staged submission folder {path} does not exist")
+    return os.fspath(path)
+
+
+def widen_pipe(fd: int, size: int = PIPE_BYTES) -> None:
+    """Ask for a pipe buffer of `size` bytes; the kernel's default (64 KiB) is kept if refused."""
+    if not 4096 <= size < 2**31:  # the kernel reads a C int, and rounds anything smaller up to a page
+        raise ValueError(f"a pipe buffer is between 4096 bytes and 2 GiB, not {size}")
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except OSError:  # over /proc/sys/fs/pipe-max-size, or the user's pipe quota: still correct
+        pass
 
 
 def _remaining_ms(deadline: float) -> int:

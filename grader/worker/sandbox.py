@@ -20,8 +20,10 @@ worker ever made, even ones that left its session.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
+import py_compile
 import random
 import resource
 import shutil
@@ -46,6 +48,7 @@ BOX_SUBMISSION, BOX_PACKAGES, BOX_NUMPY, BOX_TMP = "/submission", "/opt/worker",
 SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # uids handed to workers when the grader runs as root: far above ordinary and subordinate ranges
 PRIVATE_UID_RANGE = (1_900_000_000, 1_901_000_000)
+MAX_STAGED_FILE_BYTES = 16 * 2**20  # a staged file larger than this is not the loader's output
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); "
              f"from {WORKER_PACKAGE}.main import main; sys.exit(main(sys.argv[2:]))")
 
@@ -190,36 +193,68 @@ class WorkerDirs:
     tmp: str  # the unsandboxed worker's private temp dir
 
 
-def make_worker_dirs(staged_dir: str, *, uid: Optional[int], max_file_bytes: int = 16 * 2**20) -> WorkerDirs:
+def make_worker_dirs(staged_dir: Optional[str], *, uid: Optional[int],
+                     max_file_bytes: int = MAX_STAGED_FILE_BYTES) -> WorkerDirs:
     """Copy what the worker may see into a fresh folder readable by `uid`.
 
     The submission is copied, not bound in place: the worker then sees a snapshot the loader can
     no longer change, only staged file types, no links, and permissions the worker's uid can read.
+    With `staged_dir` None the submission folder stays empty until `fill_submission`.
     """
     root = tempfile.mkdtemp(prefix="bpg-worker-")
     os.chmod(root, 0o711)  # traversable by the worker's uid, not listable by other users
     dirs = WorkerDirs(root, os.path.join(root, "packages"), os.path.join(root, "submission"),
                       os.path.join(root, "lib"), os.path.join(root, "tmp"))
     _copy_package(INSIDE_PACKAGE, os.path.join(dirs.packages, WORKER_PACKAGE))
-    _copy_submission(staged_dir, dirs.submission, max_file_bytes)
+    os.makedirs(dirs.submission, mode=0o755)
+    os.chmod(dirs.submission, 0o755)
+    if staged_dir is not None:
+        fill_submission(dirs, staged_dir, max_file_bytes)
     os.makedirs(dirs.lib, mode=0o755)
     reset_tmp(dirs, uid)
     return dirs
 
 
+def fill_submission(dirs: WorkerDirs, staged_dir: str, max_file_bytes: int = MAX_STAGED_FILE_BYTES) -> None:
+    """Copy the staged files into the worker's (empty) submission folder."""
+    _copy_submission(staged_dir, dirs.submission, max_file_bytes)
+
+
 def _copy_package(source: Path, target: str) -> None:
-    os.makedirs(target, mode=0o755)
+    """The worker package's sources, and their bytecode so that no worker compiles them again."""
+    os.makedirs(os.path.join(target, "__pycache__"), mode=0o755)
+    os.chmod(target, 0o755)
     os.chmod(os.path.dirname(target), 0o755)
-    for path in sorted(source.glob("*.py")):
-        shutil.copyfile(path, os.path.join(target, path.name))
-        os.chmod(os.path.join(target, path.name), 0o644)
+    for name, text, bytecode in compiled_package(source):
+        for path, data in ((os.path.join(target, name), text),
+                           (importlib.util.cache_from_source(os.path.join(target, name)), bytecode)):
+            with open(path, "wb") as file:
+                file.write(data)
+            os.chmod(path, 0o644)
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_package(source: Path) -> tuple[tuple[str, bytes, bytes], ...]:
+    """(file name, source, bytecode) of each module in `source`, compiled once per grader process.
+
+    The bytecode is checked-hash: the worker's interpreter (this one's binary, so the same
+    bytecode version) verifies it against the source's hash, never its timestamp, so a copy made
+    at any time is valid and a stale one is simply recompiled.
+    """
+    modules = []
+    with tempfile.TemporaryDirectory(prefix="bpg-bytecode-") as scratch:
+        for path in sorted(source.glob("*.py")):
+            compiled = os.path.join(scratch, path.name + "c")
+            py_compile.compile(str(path), cfile=compiled, doraise=True, optimize=0,
+                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+            with open(compiled, "rb") as file:
+                modules.append((path.name, path.read_bytes(), file.read()))
+    return tuple(modules)
 
 
 def _copy_submission(staged_dir: str, target: str, max_file_bytes: int) -> None:
     from .inside.importer import MODULE_SUFFIX, NOTEBOOK_SUFFIX, STEM
 
-    os.makedirs(target, mode=0o755)
-    os.chmod(target, 0o755)
     for name in sorted(os.listdir(staged_dir)):
         stem = name[: -len(NOTEBOOK_SUFFIX)] if name.endswith(NOTEBOOK_SUFFIX) else name[: -len(MODULE_SUFFIX)]
         if not (name.endswith(MODULE_SUFFIX) or name.endswith(NOTEBOOK_SUFFIX)) or not STEM.match(stem):

@@ -204,3 +204,40 @@ def test_twenty_solved_submissions_in_two_jobs(tmp_path):
     print(f"\n20 submissions, 2 jobs: {seconds:.1f} s, {seconds / 20:.2f} s per submission")
     assert [r.student for r in done.results] == students
     assert all((r.score, r.max_score, r.errors) == (100.0, 100.0, []) for r in done.results)
+
+
+def test_equal_test_results_are_held_once_across_a_class(one_job):
+    batch, out = one_job
+    by_student = {r.student: r for r in batch.results}
+    alice, frank = (next(ex for ex in by_student[s].exercises if ex.name == EX1) for s in ("alice", "frank"))
+    assert alice.tests == frank.tests  # both solved exercise 1: equal results...
+    assert all(a is f for a, f in zip(alice.tests, frank.tests))  # ...held once
+    on_disk = [read_report(out / f"{student}.json") for student in STUDENTS]
+    assert scores(batch) == {r.student: (r.score, [(ex.name, t.name, t.status, t.score) for ex in r.exercises
+                                                   for t in ex.tests]) for r in on_disk}
+
+
+def test_sharing_tests_changes_no_result():
+    from grader.batch import share_tests
+    from grader.results import ExerciseResult, SubmissionResult, TestResult
+
+    def result(student: str, feedback: str) -> SubmissionResult:
+        tests = [TestResult("a", 1.0, 1.0, "passed"), TestResult("b", 0.0, 2.0, "failed", feedback=feedback)]
+        return SubmissionResult(student, "", "", exercises=[ExerciseResult("ex", "ex.py", tests)])
+
+    shared: dict = {}
+    first, second = share_tests(result("p", "off by 2"), shared), share_tests(result("q", "off by 3"), shared)
+    assert first.exercises[0].tests[0] is second.exercises[0].tests[0]
+    assert second.exercises[0].tests[1].feedback == "off by 3" and second.score == 1.0 and len(shared) == 3
+
+
+def test_collections_spare_the_objects_of_before_the_batch_and_only_during_it():
+    import gc
+
+    from grader.batch import collections_spare_what_exists
+
+    assert gc.get_freeze_count() == 0
+    with collections_spare_what_exists():
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # every module this process imported, numpy's included
+    assert gc.get_freeze_count() == 0

@@ -122,3 +122,33 @@ def test_the_installed_grade_script_runs(single_file, tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / f"dana_{EX1}.json").read_text())["score"] > 0
     assert (tmp_path / "summary.json").exists() and "Seed 3." in done.stdout
+
+
+def test_grade_check_leaves_out_the_parser_nbformat_never_uses(tmp_path):
+    """`grade check` on a notebook reads it with nbformat (and jsonschema) but never builds
+    rfc3987_syntax's IRI grammar, about half a second of a student's wait."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    shutil.copy(SOLUTIONS / f"{EX1}.ipynb", folder)
+    probe = ("import sys, runpy\n"
+             "sys.argv = ['grade', 'check', sys.argv[1], '--exercise', 'ex1_activations_losses']\n"
+             "try:\n    runpy.run_module('grader.cli', run_name='__main__')\n"
+             "except SystemExit as exit:\n"
+             "    print('exit', exit.code, 'jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax', 'absent'))\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(folder)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.stdout.strip().splitlines()[-1] == "exit 0 True None", done.stdout + done.stderr
+
+
+def test_skipping_unused_imports_keeps_notebook_validation_and_spares_modules_already_loaded():
+    probe = ("import sys, grader, nbformat\n"
+             "before = sys.modules.get('rfc3987_syntax', 'absent')\n"
+             "grader.skip_unused_imports()\n"
+             "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
+             "nbformat.validate(nb)\n"
+             "broken = nbformat.v4.new_notebook(); broken.cells.append({'cell_type': 'code'})\n"
+             "try:\n    nbformat.validate(broken); print('not caught')\n"
+             "except nbformat.ValidationError:\n    print('caught')\n"
+             "print(sys.modules.get('rfc3987_syntax', 'absent') is before)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["caught", "True"], done.stdout + done.stderr

@@ -151,3 +151,94 @@ def test_a_malformed_program_spec_is_reported_as_the_graders_fault(tmp_path):
     assert "its own fault, not yours" in test.feedback  # the student is told it is not their code
     assert [e.kind for e in errors] == ["crash"]
     assert "malformed value_graph spec" in errors[0].message  # the instructor gets the details
+
+
+# ---------------------------------------------------------------- workers started ahead
+
+
+def _worker_dirs() -> set[str]:
+    import tempfile
+    from pathlib import Path
+
+    return {p.name for p in Path(tempfile.gettempdir()).glob("bpg-worker-*")}
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """Every worker grade_submission takes from a supply, in order."""
+    import grader.pipeline as pipeline
+
+    clients = []
+    real = pipeline.WorkerSupply.take
+
+    def take(self):
+        client = real(self)
+        clients.append((client, client.uid, client.worker_pid))
+        return client
+
+    monkeypatch.setattr(pipeline.WorkerSupply, "take", take)
+    return clients
+
+
+def test_in_a_batch_the_next_worker_is_up_before_its_submission_and_each_gets_its_own(tmp_path, taken):
+    from grader.pipeline import workers_started_ahead
+
+    options = grading_options(exercises=(EX1,))
+    folders = [solved_folder(tmp_path, student) for student in ("s101", "s102", "s103")]
+    before, dirs = live_descendants(), _worker_dirs()
+    with workers_started_ahead(options, count=3) as supply:
+        first = grade_folder(folders[0], options)
+        standby, starting = supply._standby  # the next submission's worker, started during the first
+        starting.result(timeout=30)
+        assert standby.worker_pid is not None and standby.staged_dir is None
+        rest = [grade_folder(folder, options) for folder in folders[1:]]
+        assert supply._standby is None  # no worker boots after the last of the three
+    assert all(full_marks(r.exercises[0]) and r.errors == [] for r in [first, *rest])
+    assert taken[1][0] is standby
+    assert len({uid for _, uid, _ in taken}) == 3 and len({pid for _, _, pid in taken}) == 3
+    assert live_descendants() - before == set() and _worker_dirs() - dirs == set()
+
+
+def test_a_bad_submission_leaves_the_started_worker_to_the_next_one(tmp_path, taken):
+    from grader.pipeline import workers_started_ahead
+
+    options = grading_options(exercises=(EX1,))
+    empty = tmp_path / "s104"
+    empty.mkdir()
+    good = solved_folder(tmp_path, "s105")
+    with workers_started_ahead(options, count=2):
+        bad = grade_folder(empty, options)
+        result = grade_folder(good, options)
+    assert [e.kind for e in bad.errors] == ["bad_submission"] and full_marks(result.exercises[0])
+    assert len(taken) == 1  # one worker for two submissions: the unreadable one needed none
+
+
+def test_a_single_grade_stops_its_worker_even_when_the_submission_is_unreadable(tmp_path):
+    options = grading_options(exercises=(EX1,))
+    empty = tmp_path / "s106"
+    empty.mkdir()
+    before, dirs = live_descendants(), _worker_dirs()
+    result = grade_folder(empty, options)
+    assert [e.kind for e in result.errors] == ["bad_submission"]
+    assert live_descendants() - before == set() and _worker_dirs() - dirs == set()
+
+
+def test_a_worker_that_does_not_start_fails_that_grade_only(tmp_path, monkeypatch):
+    import grader.pipeline as pipeline
+    from grader.errors import GraderError
+
+    options = grading_options(exercises=(EX1,))
+    folder = solved_folder(tmp_path, "s107")
+    real = pipeline.WorkerClient.start
+    failures = iter([True])
+
+    def start_once_failing(self):
+        if next(failures, False):
+            raise GraderError("the bwrap worker did not start")
+        real(self)
+
+    monkeypatch.setattr(pipeline.WorkerClient, "start", start_once_failing)
+    with pipeline.workers_started_ahead(options, count=2):
+        with pytest.raises(GraderError, match="did not start"):
+            grade_folder(folder, options)
+        assert full_marks(grade_folder(folder, options).exercises[0])

@@ -9,11 +9,19 @@ Order matters: drop privileges before anything else can run, import numpy, then 
 import hook for the staged submission and the guard, then hide this package, and only then
 execute student code (on the first `load` or `call`).
 
+Start-up comes in two steps, so the slow one (the interpreter, numpy and this package, about
+0.1 s) can run while the grader is still staging the submission. The worker first says
+`{"id": "standby"}`; the grader copies the staged files into the submission folder and sends
+`{"op": "attach", "id": "attach"}`; only then does the worker scan that folder, install the
+import hook and the guard, and say `{"id": "hello"}`. A worker that is never attached (the
+grader closed the request pipe) exits quietly.
+
 Config keys: request_fd, reply_fd, submission, tmp, python_path (the complete sys.path),
 drop ([uid, gid] or null), read_dirs (list or null), write_dirs, forbidden, first_handle.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -28,25 +36,42 @@ if TYPE_CHECKING:
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 EXIT_BAD_SETUP = 70
 EXIT_BAD_STREAM = 65
+READ_AHEAD = 1 << 16
+IOV_MAX = 1024  # the most buffers one writev takes on Linux (sysconf SC_IOV_MAX)
 PACKAGE = __name__.rpartition(".")[0]
+STANDBY, ATTACH, HELLO = "standby", "attach", "hello"
+
+
+class NotAttached(Exception):
+    """The grader closed the request pipe before attaching a submission: nothing to do."""
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         config = json.loads(argv[0])
-        handler = prepare(config)
-        from . import protocol  # the last relative import: the package is hidden next
+        programs = prepare(config)
+        from . import protocol  # the last relative import: the package is hidden after attach
 
+        read_exact = fd_reader(config["request_fd"])
+        write_parts(config["reply_fd"], protocol.encode({"ok": True, "value": {"pid": os.getpid()},
+                                                         "id": STANDBY}).parts())
+        await_attach(protocol, read_exact)
+        handler = attach(config, programs)
         hide_package()
+        # what exists now (the interpreter's, numpy's and this package's objects) is never
+        # garbage: keep it out of the collections the student's code triggers (a few % of CPU)
+        gc.freeze()
+    except NotAttached:
+        return 0
     except Exception as exc:  # nothing of the student's has run yet: this is the grader's fault
         print(f"worker setup failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
-    return serve(handler, protocol, config["request_fd"], config["reply_fd"])
+    return serve(handler, protocol, config["request_fd"], config["reply_fd"], read_exact)
 
 
-def prepare(config: dict) -> Handler:
-    """Everything between interpreter start and the first request."""
+def prepare(config: dict) -> Callable[[], Any]:
+    """Everything that does not depend on the submission; returns the graph programs' loader."""
     for variable in THREAD_VARIABLES:  # one BLAS thread: workers run side by side on few cores
         os.environ[variable] = "1"
     sys.path[:] = list(config["python_path"])
@@ -60,10 +85,27 @@ def prepare(config: dict) -> Handler:
 
     import numpy  # noqa: F401  (before the guard: numpy's own imports need no permission)
 
+    from . import guard, handler, importer  # noqa: F401  (imported now: attach must not wait for them)
+
+    return _preload_programs()
+
+
+def await_attach(protocol: Any, read_exact: Callable[[int], bytearray]) -> None:
+    """Wait for the grader's attach request (the submission folder is complete when it comes)."""
+    try:
+        frame = protocol.read_frame(read_exact)
+    except EOFError:
+        raise NotAttached() from None
+    request = protocol.decode(frame)
+    if request.get("op") != ATTACH:
+        raise ValueError(f"expected the attach request first, got op {request.get('op')!r:.40}")
+
+
+def attach(config: dict, programs: Callable[[], Any]) -> Handler:
+    """The import hook over the (now complete) submission folder, the guard, and the handler."""
     from . import guard, importer
     from .handler import Handler
 
-    programs = _preload_programs()
     finder = importer.install(config["submission"])
     policy = guard.Policy(write_dirs=tuple(config["write_dirs"]),
                           read_dirs=None if config.get("read_dirs") is None else tuple(config["read_dirs"]))
@@ -134,11 +176,12 @@ def hide_package() -> None:
         del sys.modules[name]
 
 
-def serve(handler: Handler, protocol: Any, request_fd: int, reply_fd: int) -> int:
-    """Answer requests until the grader closes the request pipe."""
-    read_exact = fd_reader(request_fd)
+def serve(handler: Handler, protocol: Any, request_fd: int, reply_fd: int,
+          read_exact: Optional[Callable[[int], bytearray]] = None) -> int:
+    """Say hello, then answer requests until the grader closes the request pipe."""
+    read_exact = read_exact or fd_reader(request_fd)
     write_parts(reply_fd, protocol.encode({"ok": True, "value": {"pid": os.getpid(), "ready": True},
-                                           "id": "hello"}).parts())
+                                           "id": HELLO}).parts())
     while True:
         try:
             frame = protocol.read_frame(read_exact)
@@ -152,25 +195,55 @@ def serve(handler: Handler, protocol: Any, request_fd: int, reply_fd: int) -> in
         write_parts(reply_fd, reply.parts())
 
 
-def fd_reader(fd: int) -> Callable[[int], bytearray]:
+def fd_reader(fd: int, read_ahead: int = READ_AHEAD) -> Callable[[int], bytearray]:
+    """`read_exact(n)` over a pipe: exactly n bytes, or EOFError when the pipe closes first.
+
+    A frame arrives in one write but is read in pieces (magic, header, each buffer); each read
+    also takes up to `read_ahead` bytes past the piece, so the whole frame usually costs one
+    system call. What was read ahead is served first on the next call.
+    """
+    ahead = bytearray()
+    spare = bytearray(read_ahead)
+
     def read_exact(size: int) -> bytearray:
         buffer = bytearray(size)
-        view, got = memoryview(buffer), 0
+        got = min(size, len(ahead))
+        buffer[:got] = ahead[:got]
+        del ahead[:got]
+        view = memoryview(buffer)
         while got < size:
-            count = os.readv(fd, [view[got:]])
+            count = os.readv(fd, [view[got:], spare])
             if count == 0:
                 raise EOFError("request pipe closed")
-            got += count
+            used = min(count, size - got)
+            got += used
+            if count > used:
+                ahead.extend(memoryview(spare)[:count - used])
         return buffer
 
     return read_exact
 
 
+def unwritten(views: list[memoryview], count: int) -> list[memoryview]:
+    """What is left of `views` after a (partial) write of `count` bytes."""
+    for index, view in enumerate(views):
+        if count < view.nbytes:
+            return [view[count:], *views[index + 1:]]
+        count -= view.nbytes
+    return []
+
+
+def byte_views(parts: list) -> list[memoryview]:
+    """The non-empty parts of a frame as flat byte views, ready for `os.writev`."""
+    views = [memoryview(part).cast("B") for part in parts]
+    return [view for view in views if view.nbytes]
+
+
 def write_parts(fd: int, parts: list) -> None:
-    for part in parts:
-        view = memoryview(part).cast("B")
-        while view:
-            view = view[os.write(fd, view):]
+    """Write a frame's parts with one system call where the pipe has room (the reader wakes once)."""
+    views = byte_views(parts)
+    while views:
+        views = unwritten(views, os.writev(fd, views[:IOV_MAX]))
 
 
 def flush_student_output() -> None:

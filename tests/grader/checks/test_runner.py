@@ -132,3 +132,19 @@ def test_an_event_a_check_swallowed_is_still_reported():
                           checks=[Check("exdemo", "f.passes", swallowing, ("f",))], source="exdemo.py", errors=errors)
     assert result.tests[0].status == "passed"
     assert [(e.kind, e.message) for e in errors] == [("crash", "f.passes: the worker died (segfault)")]
+
+
+def test_a_check_that_changes_its_settings_changes_them_for_nobody_else():
+    rubric = parse_rubric('exercise = "exdemo"\n[settings]\nsizes = [3, 4]\n[tests]\n"f.passes" = { points = 1 }\n',
+                          source="test")
+    seen = []
+
+    def greedy(ctx):
+        seen.append(list(ctx.settings["sizes"]))
+        ctx.settings["sizes"].append(5)  # a careless check; the rubric is shared across a batch
+        return Verdict(True)
+
+    check = Check("exdemo", "f.passes", greedy, ("f",))
+    for _ in range(2):
+        run_exercise("exdemo", FakeTransport(), rubric=rubric, checks=[check], source="exdemo.py")
+    assert seen == [[3, 4], [3, 4]] and rubric.settings["sizes"] == [3, 4]

@@ -558,3 +558,114 @@ def test_startup_is_fast(staged, sandbox):
         client.close()
     # the goal is ~0.15 s; the bound leaves room for a busy shared machine
     assert min(durations) < 1.5, durations
+
+
+# ---------------------------------------------------------------- standby and attach
+
+
+def _standby(sandbox: str) -> WorkerClient:
+    return WorkerClient(config=sb.SandboxConfig(use_bwrap="on" if sandbox == "bwrap" else "off", **CONFIG))
+
+
+def test_a_standby_worker_starts_before_its_submission_and_serves_it_once_attached(staged, sandbox):
+    client = _standby(sandbox)
+    try:
+        client.start()  # interpreter and numpy up, no submission yet
+        assert client.staged_dir is None and client.worker_pid is not None
+        with pytest.raises(GraderError, match="attach"):
+            call(client, "add", 1, 2)
+        client.attach(staged)
+        assert call(client, "add", 2, 3) == 5
+        assert client.starts == 1  # the standby worker itself answered
+        with pytest.raises(GraderError, match="already serves"):
+            client.attach(staged)
+    finally:
+        client.close()
+
+
+def test_attaching_before_the_start_loads_the_submission_at_the_start(staged, sandbox):
+    client = _standby(sandbox)
+    try:
+        client.attach(staged)  # nothing runs yet: the folder is copied in when the worker starts
+        assert client.worker_pid is None
+        assert call(client, "add", 2, 3) == 5 and client.starts == 1
+    finally:
+        client.close()
+
+
+def test_a_restarted_worker_is_attached_to_the_same_submission(staged, sandbox):
+    client = _standby(sandbox)
+    try:
+        client.start()
+        client.attach(staged)
+        starts = client.starts
+        assert failure(client, "exit_with_os").event == "crash"
+        assert_recovers(client, starts)
+    finally:
+        client.close()
+
+
+def test_attaching_a_missing_folder_is_a_grader_error(tmp_path):
+    client = WorkerClient(config=sb.SandboxConfig(use_bwrap="off"))
+    try:
+        with pytest.raises(GraderError, match="does not exist"):
+            client.attach(tmp_path / "absent")
+        assert client.staged_dir is None
+    finally:
+        client.close()
+
+
+def test_a_standby_worker_that_is_never_attached_leaves_nothing_behind(sandbox):
+    client = _standby(sandbox)
+    client.start()
+    popen_pid, root = client.worker_pid, client._dirs.root
+    client.close()
+    assert leftovers(client, popen_pid) == [] and not os.path.exists(root)
+
+
+# ---------------------------------------------------------------- the pipes
+
+
+def test_arrays_of_every_size_near_the_pipe_buffers_cross_exactly(shared):
+    rng = np.random.default_rng(1)
+    for count in (1, 8191, 8192, 8193, 65536, 131073, 784 * 256):  # 8-byte values around 64 KiB and 1 MiB
+        x = rng.normal(size=count)
+        np.testing.assert_array_equal(call(shared, "add", x, 0.0), x)
+
+
+def test_a_reply_with_more_arrays_than_one_writev_takes_arrives_whole(shared):
+    arrays = [np.full(2, float(i)) for i in range(1500)]  # 1500 buffers, over IOV_MAX
+    out = call(shared, "add", arrays, [])
+    assert len(out) == 1500 and all(np.array_equal(a, b) for a, b in zip(out, arrays))
+
+
+def test_pipes_are_widened_when_the_kernel_allows():
+    import fcntl
+
+    from grader.worker.client import PIPE_BYTES, widen_pipe
+
+    read_fd, write_fd = os.pipe()
+    try:
+        before = fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ)
+        widen_pipe(write_fd)
+        after = fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ)
+        assert after == PIPE_BYTES or (after == before and os.geteuid() != 0)
+        for size in (1 << 40, 100):  # a C int would wrap 2**40 to 0, which shrinks the pipe to a page
+            with pytest.raises(ValueError, match="between"):
+                widen_pipe(write_fd, size)
+        assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) == after
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_the_workers_own_objects_are_left_out_of_the_students_collections(tmp_path, sandbox):
+    (tmp_path / "ex_gc.py").write_text("import gc\n\n\ndef frozen():\n    return gc.get_freeze_count()\n")
+    for path in (tmp_path, tmp_path / "ex_gc.py"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    client = _standby(sandbox)
+    try:
+        client.attach(tmp_path)
+        assert call(client, "frozen", module="ex_gc") > 10_000  # numpy's and the interpreter's objects
+    finally:
+        client.close()

@@ -95,3 +95,88 @@ def test_privileges_are_left_alone_when_not_asked():
     uid = os.getuid()
     main.drop_privileges(None)
     assert os.getuid() == uid
+
+
+# ---------------------------------------------------------------- reading and writing frames
+
+
+def test_fd_reader_serves_what_it_read_ahead_before_reading_again():
+    read_fd, write_fd = os.pipe()
+    frames = [protocol.pack({"id": n, "x": np.arange(float(n))}) for n in range(1, 5)]
+    os.write(write_fd, b"".join(frames))  # several frames in one write, as a fast grader sends them
+    os.close(write_fd)
+    read_exact = main.fd_reader(read_fd, read_ahead=64)  # smaller than one frame, larger than its pieces
+    got = [protocol.decode(protocol.read_frame(read_exact)) for _ in frames]
+    with pytest.raises(EOFError):
+        protocol.read_frame(read_exact)
+    os.close(read_fd)
+    assert [r["id"] for r in got] == [1, 2, 3, 4]
+    assert [r["x"].tolist() for r in got] == [list(np.arange(float(n))) for n in range(1, 5)]
+
+
+@pytest.mark.parametrize("sizes, read_ahead", [((3, 5, 1), 4), ((100_000,), 16), ((1, 1, 1), 1 << 16)])
+def test_fd_reader_returns_exactly_each_size_asked(sizes, read_ahead):
+    data = bytes(range(256)) * (sum(sizes) // 256 + 1)
+    read_fd, write_fd = os.pipe()
+    writer = os.fork() if sum(sizes) > 60_000 else None  # more than a pipe holds: write from a child
+    if writer == 0:
+        os.close(read_fd)
+        os.write(write_fd, data[:sum(sizes)])
+        os._exit(0)
+    if writer is None:
+        os.write(write_fd, data[:sum(sizes)])
+    os.close(write_fd)
+    read_exact = main.fd_reader(read_fd, read_ahead=read_ahead)
+    start = 0
+    for size in sizes:
+        assert bytes(read_exact(size)) == data[start:start + size]
+        start += size
+    with pytest.raises(EOFError):
+        read_exact(1)
+    os.close(read_fd)
+    if writer:
+        os.waitpid(writer, 0)
+
+
+@pytest.mark.parametrize("lengths, written, left", [
+    ((4, 4, 10), 0, (4, 4, 10)),
+    ((4, 4, 10), 3, (1, 4, 10)),
+    ((4, 4, 10), 4, (4, 10)),
+    ((4, 4, 10), 9, (9,)),
+    ((4, 4, 10), 18, ()),
+])
+def test_unwritten_is_what_a_partial_write_left(lengths, written, left):
+    views = [memoryview(bytes(n)) for n in lengths]
+    assert tuple(v.nbytes for v in main.unwritten(views, written)) == left
+
+
+def test_write_parts_skips_empty_parts_and_takes_more_than_one_writev():
+    frame = protocol.encode({"v": [np.full(1, float(i)) for i in range(main.IOV_MAX + 5)], "e": np.zeros(0)})
+    read_fd, write_fd = os.pipe()
+    writer = os.fork()
+    if writer == 0:  # the frame is larger than a pipe holds: write it from a child
+        os.close(read_fd)
+        main.write_parts(write_fd, frame.parts())
+        os._exit(0)
+    os.close(write_fd)
+    message = protocol.decode(protocol.read_frame(main.fd_reader(read_fd)))
+    os.close(read_fd)
+    os.waitpid(writer, 0)
+    assert [a.tolist() for a in message["v"]] == [[float(i)] for i in range(main.IOV_MAX + 5)]
+    assert message["e"].shape == (0,)
+
+
+# ---------------------------------------------------------------- attaching
+
+
+def test_await_attach_takes_the_attach_request_and_nothing_else():
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, protocol.pack({"op": main.ATTACH, "id": main.ATTACH}) + protocol.pack({"op": "ping", "id": 1}))
+    os.close(write_fd)
+    read_exact = main.fd_reader(read_fd)
+    main.await_attach(protocol, read_exact)
+    with pytest.raises(ValueError, match="attach request first"):
+        main.await_attach(protocol, read_exact)  # a ping is not an attach
+    with pytest.raises(main.NotAttached):
+        main.await_attach(protocol, read_exact)  # the grader went away: nothing to do
+    os.close(read_fd)

@@ -1,6 +1,7 @@
 """The sandbox's pieces: config, detection, folders, the bwrap command line, limits, uids."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import resource
@@ -97,6 +98,18 @@ def staged(tmp_path):
     return folder
 
 
+def assert_bytecode_checks_its_source(package: Path) -> None:
+    """One pyc per module, hash-based and checked, so the worker never runs stale bytecode."""
+    sources = sorted(package.glob("*.py"))
+    cached = {Path(importlib.util.cache_from_source(str(path))) for path in sources}
+    assert set((package / "__pycache__").iterdir()) == cached
+    for path in sources:
+        header = Path(importlib.util.cache_from_source(str(path))).read_bytes()[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b11  # hash-based, checked against the source
+        assert header[8:16] == importlib.util.source_hash(path.read_bytes())
+
+
 def test_worker_dirs_hold_a_readable_snapshot(staged):
     uid = 54321 if os.geteuid() == 0 else None
     dirs = sb.make_worker_dirs(str(staged), uid=uid, max_file_bytes=30)
@@ -106,7 +119,7 @@ def test_worker_dirs_hold_a_readable_snapshot(staged):
             assert os.stat(os.path.join(dirs.submission, name)).st_mode & 0o777 == 0o644
         package = Path(dirs.packages) / sb.WORKER_PACKAGE
         assert {"main.py", "protocol.py", "handler.py", "guard.py", "importer.py"} <= set(os.listdir(package))
-        assert "__pycache__" not in os.listdir(package)
+        assert_bytecode_checks_its_source(package)
         assert os.stat(dirs.root).st_mode & 0o777 == 0o711
         if uid is not None:
             assert os.stat(dirs.tmp).st_uid == uid
@@ -269,3 +282,22 @@ def test_kill_uid_ends_every_process_of_a_private_uid():
         for sleeper in sleepers:
             sleeper.kill()
             sleeper.wait()
+
+
+def test_worker_dirs_made_before_the_submission_are_filled_later(staged):
+    uid = 54321 if os.geteuid() == 0 else None
+    dirs = sb.make_worker_dirs(None, uid=uid)
+    try:
+        assert os.listdir(dirs.submission) == []
+        assert os.stat(dirs.submission).st_mode & 0o777 == 0o755
+        sb.fill_submission(dirs, str(staged), max_file_bytes=30)
+        assert sorted(os.listdir(dirs.submission)) == ["ex1_activations_losses.py", "ex4_autograd_scalar.cells.json"]
+    finally:
+        import shutil
+        shutil.rmtree(dirs.root)
+
+
+def test_the_worker_package_is_compiled_once_per_process():
+    first = sb.compiled_package(sb.INSIDE_PACKAGE)
+    assert sb.compiled_package(sb.INSIDE_PACKAGE) is first
+    assert {name for name, _, _ in first} == {p.name for p in sb.INSIDE_PACKAGE.glob("*.py")}

@@ -1,0 +1,46 @@
+"""Each benchmark script runs end to end at a tiny size and prints its table.
+
+Smoke tests only: the scripts' own timing limits (1 s for `grade check`, 0.2 s for the
+gradient check) are not asserted here, since a busy test machine is no measure of them.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          timeout=120, cwd=BENCH.parent)
+
+
+def test_throughput_grades_a_class_of_one_with_full_marks():
+    done = run("throughput.py", "--no-nbgrader", "--students", "1", "--jobs", "1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("grade ")]
+    assert "1/1" in row and "MB (1)" in row  # full marks, and one worker seen with its peak memory
+
+
+def test_gradcheck_speed_compares_both_checks_on_the_solution_and_a_mistake():
+    done = run("gradcheck_speed.py", "--only", "2", "--entries", "2")
+    assert "disagree on 0 row(s)" in done.stdout, done.stdout + done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("solution", "ex3-y-minus-y-hat"))]
+    assert len(rows) == 4  # two implementations on two networks
+    assert rows[0].count("passed") == 3 and rows[1].count("caught") == 3  # ReLU network: the grader check too
+
+
+def test_memory_growth_reports_each_checkpoint():
+    done = run("memory_growth.py", "--students", "2", "--checkpoints", "2", "--limit-mb", "1000")
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "full marks: 2/2" in done.stdout
+    assert [line.split()[0] for line in done.stdout.splitlines() if line.strip()[:1].isdigit()][-2:] == ["1", "2"]
+
+
+def test_selfcheck_latency_times_grade_check_on_a_notebook_and_a_module():
+    done = run("selfcheck_latency.py", "--runs", "1", "--top", "3")
+    rows = [line for line in done.stdout.splitlines() if line.startswith("grade check")]
+    assert [row.split()[-1] for row in rows] == ["0", "0"], done.stdout + done.stderr[-2000:]
+    assert "slowest imports" in done.stdout
