@@ -7,14 +7,7 @@ group must have at least one check.
 """
 from __future__ import annotations
 
-EXERCISES: tuple[str, ...] = (
-    "ex1_activations_losses",
-    "ex2_hand_calculation",
-    "ex3_mlp_backprop",
-    "ex4_autograd_scalar",
-    "ex5_autograd_tensor",
-    "ex6_gradient_descent",
-)
+from grader.submission.exercises import EXERCISES  # the one list of exercise stems
 
 CHECK_GROUPS: dict[str, tuple[str, ...]] = {
     "ex1_activations_losses": (
