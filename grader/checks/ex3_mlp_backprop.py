@@ -182,6 +182,17 @@ def student_backward(ctx: CheckContext, case: MLPCase, cache: Any) -> tuple[Opti
     return read_grads(value, case.depth)
 
 
+def student_gradients(ctx: CheckContext, case: MLPCase) -> tuple[Any, Optional[list], Optional[Verdict]]:
+    """Forward then backward with the student's code, the cache passed back as forward returned it.
+
+    (Y_hat, [dW_1, db_1, ...], None), or (None, None, a failed verdict) when either step is off."""
+    Y_hat, cache, problem = student_forward(ctx, case)
+    if problem is not None:
+        return None, None, problem
+    tensors, problem = student_backward(ctx, case, cache)
+    return Y_hat, tensors, problem
+
+
 def read_grads(value: Any, depth: int) -> tuple[Optional[list], Optional[Verdict]]:
     if not isinstance(value, (list, tuple)):
         return None, fail(f"backward should return a list of (dW, db) pairs, one per layer, "
@@ -318,10 +329,7 @@ def gradcheck_case(ctx: CheckContext, case: MLPCase, loss_fn: LossFunction, rng:
     With `reveal=False` (hidden checks) the feedback leaves the slopes out.
     """
     step = ctx.settings.get("gradcheck_step", 1e-5)
-    _, cache, problem = student_forward(ctx, case)
-    if problem is not None:
-        return problem
-    tensors, problem = student_backward(ctx, case, cache)
+    _, tensors, problem = student_gradients(ctx, case)
     if problem is not None:
         return problem
     shapes = shape_problem(tensors, case.params)
@@ -658,10 +666,7 @@ def row_independence(ctx: CheckContext, case: MLPCase, Y_hat: np.ndarray) -> Opt
 def backward_lecture(ctx: CheckContext) -> Verdict:
     data = ctx.fixture("lecture")
     case = case_from_data(data)
-    Y_hat, cache, problem = student_forward(ctx, case)
-    if problem is not None:
-        return problem
-    tensors, problem = student_backward(ctx, case, cache)
+    Y_hat, tensors, problem = student_gradients(ctx, case)
     if problem is not None:
         return problem
     verdict = grads_against(tensors, data["grads"], case, ctx.settings, "backward on the lecture's network",
@@ -683,10 +688,7 @@ def backward_shapes(ctx: CheckContext) -> Verdict:
         for batch_one in (False, True):
             output, loss = OUTPUT_LOSS_PAIRS[int(rng.integers(len(OUTPUT_LOSS_PAIRS)))]
             case = random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one)
-            _, cache, problem = student_forward(ctx, case)
-            if problem is not None:
-                return problem
-            tensors, problem = student_backward(ctx, case, cache)
+            _, tensors, problem = student_gradients(ctx, case)
             if problem is not None:
                 return problem
             shapes = shape_problem(tensors, case.params)
@@ -702,10 +704,7 @@ def backward_shapes(ctx: CheckContext) -> Verdict:
 def backward_values(ctx: CheckContext) -> Verdict:
     for data in ctx.fixture("cases")["cases"]:
         case = case_from_data(data)
-        Y_hat, cache, problem = student_forward(ctx, case)
-        if problem is not None:
-            return problem
-        tensors, problem = student_backward(ctx, case, cache)
+        Y_hat, tensors, problem = student_gradients(ctx, case)
         if problem is not None:
             return problem
         verdict = grads_against(tensors, data["grads"], case, ctx.settings, f"backward, {case.label()}",

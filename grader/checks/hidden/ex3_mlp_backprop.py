@@ -20,7 +20,7 @@ from grader.checks.compare import compare_arrays
 from grader.checks.ex3_mlp_backprop import (
     HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, STEM, MLPCase, flat_params, gradcheck_case, grads_against,
     random_case, random_params, random_targets, shape_problem,
-    student_backward, student_forward, variant_mistake, wire_params, with_mistake,
+    student_forward, student_gradients, variant_mistake, wire_params, with_mistake,
 )
 from grader.diagnosis import variants
 from reference import mlp
@@ -196,10 +196,7 @@ def register_backward_reference(hidden: str) -> None:
 
 
 def backward_against_reference(ctx: CheckContext, case: MLPCase) -> Verdict:
-    Y_hat, cache, problem = student_forward(ctx, case)
-    if problem is not None:
-        return problem
-    tensors, problem = student_backward(ctx, case, cache)
+    Y_hat, tensors, problem = student_gradients(ctx, case)
     if problem is not None:
         return problem
     verdict = grads_against(tensors, reference_grads(case), case, ctx.settings, f"backward, {case.label()}")
