@@ -28,6 +28,8 @@ from grader.results import GradingError, SubmissionResult, TestResult
 from grader.submission.discover import Submission, discover
 from grader.submission.staging import submission_sha256
 
+YOUNG_COLLECTION = (20_000, 10, 10)  # gc thresholds while grading: fewer, larger young collections
+
 Progress = Callable[[int, int, SubmissionResult, bool], None]  # done, total, result, skipped
 
 
@@ -70,6 +72,7 @@ def _start_pool_process() -> None:
     importlib.import_module("grader.pipeline")  # its imports paid now, not in the first grade
     gc.collect()
     gc.freeze()  # as in `collections_spare_what_exists`, for the process's life
+    gc.set_threshold(*YOUNG_COLLECTION)
 
 
 @contextmanager
@@ -82,9 +85,12 @@ def collections_spare_what_exists() -> Iterator[None]:
     """
     gc.collect()
     gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*YOUNG_COLLECTION)  # decoding replies makes many small containers at once
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 

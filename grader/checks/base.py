@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol, Sequence
 
 import numpy as np
 
-from grader.errors import StudentCodeError
+from grader.errors import GraderError, StudentCodeError
 
 
 class Transport(Protocol):
@@ -21,9 +21,25 @@ class Transport(Protocol):
     Raises `grader.errors.StudentCodeError` when the code raised, timed out, crashed or is missing.
     Implemented by `grader.worker.client.WorkerClient` (sandboxed) and
     `grader.worker.in_process.InProcessTransport` (a notebook's own kernel, for self-checks).
+    A transport may also offer `request_many(headers, timeout)` (see WorkerClient) to send
+    independent requests without a round trip each; `CheckContext.call_all` uses it when there.
     """
 
     def request(self, header: dict, timeout: float) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One call's result from `CheckContext.call_all`: its value, or the error it raised."""
+
+    value: Any = None
+    error: Optional[Exception] = None
+
+    def get(self) -> Any:
+        """The value; the call's error is raised here, where a one-at-a-time call would have raised it."""
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,44 @@ class CheckContext:
         """Call the student's `name(*args, **kwargs)` and return the result as plain data."""
         return self._send({"op": "call", "module": self.exercise, "name": name,
                            "args": list(args), "kwargs": kwargs}, timeout)
+
+    def call_all(self, calls: Sequence[tuple[str, Sequence[Any], dict[str, Any]]],
+                 timeout: Optional[float] = None) -> list[Outcome]:
+        """`call(name, *args, **kwargs)` for each (name, args, kwargs), as independent calls.
+
+        The requests go out together, so the worker runs one after the other without waiting for
+        the grader; the outcomes are those of calling one at a time, in order (a timeout still
+        stops the worker, and what comes after it runs on a fresh one).
+        """
+        return self._send_all([{"op": "call", "module": self.exercise, "name": name, "args": list(args),
+                                "kwargs": dict(kwargs)} for name, args, kwargs in calls], timeout)
+
+    def program_all(self, kind: str, specs: Sequence[dict], timeout: Optional[float] = None) -> list[Outcome]:
+        """`program(kind, spec)` for each spec, sent together as `call_all` sends calls."""
+        return self._send_all([{"op": "program", "module": self.exercise, "kind": kind, "spec": spec}
+                               for spec in specs], timeout)
+
+    def _send_all(self, headers: list[dict], timeout: Optional[float]) -> list[Outcome]:
+        def name(header: dict) -> Any:
+            return header.get("name") if header["op"] == "call" else header.get("kind")
+
+        outcomes: list[Outcome] = []
+        send_many = getattr(self.transport, "request_many", None)
+        if send_many is not None and len(headers) > 1:
+            ready = 0  # the leading requests not already known to hang
+            while ready < len(headers) and name(headers[ready]) not in self.timed_out:
+                ready += 1
+            for value, error in send_many(headers[:ready], timeout=self.timeout if timeout is None else timeout):
+                self.calls += 1
+                if isinstance(error, StudentCodeError) and error.status == "timeout":
+                    self.timed_out.add(name(headers[len(outcomes)]))
+                outcomes.append(Outcome(value, error))
+        for header in headers[len(outcomes):]:  # one at a time: after a stopped worker, or without request_many
+            try:
+                outcomes.append(Outcome(self._send(header, timeout)))
+            except (StudentCodeError, GraderError) as exc:  # raised by .get(), as request_many's are
+                outcomes.append(Outcome(error=exc))
+        return outcomes
 
     def call_with_args(self, name: str, *args: Any, timeout: Optional[float] = None,
                        **kwargs: Any) -> tuple[Any, list[Any]]:

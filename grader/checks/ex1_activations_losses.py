@@ -247,8 +247,9 @@ def numerical_verdict(ctx: CheckContext, name: str, got: Any, numerical: np.ndar
 def elementwise_slope(ctx: CheckContext, name: str, z: np.ndarray) -> np.ndarray:
     """(f(z + h) - f(z - h)) / 2h for the student's elementwise `name`, one call pair for all of z."""
     h = ctx.settings["fd_step"]
-    up = answer_array(ctx.call(name, z + h), f"{name}(z + h)", shape=z.shape)
-    down = answer_array(ctx.call(name, z - h), f"{name}(z - h)", shape=z.shape)
+    up, down = ctx.call_all([(name, (z + h,), {}), (name, (z - h,), {})])
+    up = answer_array(up.get(), f"{name}(z + h)", shape=z.shape)
+    down = answer_array(down.get(), f"{name}(z - h)", shape=z.shape)
     return (up - down) / (2.0 * h)
 
 
@@ -261,12 +262,13 @@ def softmax_jacobian_numerical(ctx: CheckContext, z: np.ndarray) -> np.ndarray:
     rows = z.reshape(-1, z.shape[-1])
     C = z.shape[-1]
     J = np.empty((rows.shape[0], C, C))
-    for r, row in enumerate(rows):
+    steps = h * np.eye(C)
+    outcomes = iter(ctx.call_all([("softmax", (row + sign * steps[k],), {})  # independent: sent together
+                                  for row in rows for k in range(C) for sign in (1.0, -1.0)]))
+    for r in range(rows.shape[0]):
         for k in range(C):
-            step = np.zeros(C)
-            step[k] = h
-            up = answer_array(ctx.call("softmax", row + step), "softmax(z + h e_k)", shape=(C,))
-            down = answer_array(ctx.call("softmax", row - step), "softmax(z - h e_k)", shape=(C,))
+            up = answer_array(next(outcomes).get(), "softmax(z + h e_k)", shape=(C,))
+            down = answer_array(next(outcomes).get(), "softmax(z - h e_k)", shape=(C,))
             J[r, :, k] = (up - down) / (2.0 * h)
     return J.reshape(z.shape + (C,))
 
@@ -275,11 +277,15 @@ def loss_gradient_numerical(ctx: CheckContext, name: str, y_hat: np.ndarray, y: 
     """dL/dy_hat by central differences of the student's loss `name`, one element at a time."""
     h = ctx.settings["fd_step"]
     grad = np.empty_like(y_hat)
+    steps = {}
     for index in np.ndindex(y_hat.shape):
-        step = np.zeros_like(y_hat)
-        step[index] = h
-        up = answer_scalar(ctx.call(name, y_hat + step, y), f"{name}(y_hat + h e_k, y)")
-        down = answer_scalar(ctx.call(name, y_hat - step, y), f"{name}(y_hat - h e_k, y)")
+        steps[index] = np.zeros_like(y_hat)
+        steps[index][index] = h
+    outcomes = iter(ctx.call_all([(name, (y_hat + sign * step, y), {})  # independent: sent together
+                                  for step in steps.values() for sign in (1.0, -1.0)]))
+    for index in steps:
+        up = answer_scalar(next(outcomes).get(), f"{name}(y_hat + h e_k, y)")
+        down = answer_scalar(next(outcomes).get(), f"{name}(y_hat - h e_k, y)")
         grad[index] = (up - down) / (2.0 * h)
     return grad
 
@@ -364,9 +370,10 @@ def _register_values(name: str, cases: tuple[str, ...]) -> None:
     @register(STEM, f"{name}.values", needs=(name,), hint=f"{name} should compute {FORMULA[name]}.")
     def values(ctx: CheckContext) -> Verdict:
         data = ctx.fixture("activations")
-        for case in cases:
+        answers = ctx.call_all([(name, (data["inputs"][case],), {}) for case in cases])  # independent calls
+        for case, answer in zip(cases, answers):
             z = data["inputs"][case]
-            got = ctx.call(name, z)
+            got = answer.get()
             verdict = judge_activation(ctx, name, z, got, data["expected"][name][case],
                                        f"{name}(z) for z of {shape_text(z)}")
             if not verdict.passed:
@@ -383,8 +390,8 @@ def _register_numerical(activation: str) -> None:
         data = ctx.fixture("activations")
         z = data["inputs"]["mat"]
         slope = elementwise_slope(ctx, activation, z)
-        got = ctx.call(name, z)
-        own = judge_activation(ctx, activation, z, ctx.call(activation, z), data["expected"][activation]["mat"],
+        got, own_value = (answer.get() for answer in ctx.call_all([(name, (z,), {}), (activation, (z,), {})]))
+        own = judge_activation(ctx, activation, z, own_value, data["expected"][activation]["mat"],
                                f"{activation}(z) for z of {shape_text(z)}")
         return numerical_verdict(ctx, name, got, slope, f"{name}(z) for z of {shape_text(z)}",
                                  activation, [SIGN], z=z, own_verdict=own)

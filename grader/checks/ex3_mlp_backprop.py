@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -119,8 +119,9 @@ def case_from_data(data: dict) -> MLPCase:
 
 
 def wire_params(params: Params) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Fresh copies, as the contract's list of (W, b) tuples."""
-    return [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+    """The contract's list of (W, b) tuples, float64. No copies: what the student's code gets is
+    decoded from the wire, so it can never change the grader's own arrays."""
+    return [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)) for W, b in params]
 
 
 def flat_params(params: Params) -> list[np.ndarray]:
@@ -157,9 +158,8 @@ def mean_loss(Y_hat: np.ndarray, Y: np.ndarray, loss: str) -> float:
 def student_forward(ctx: CheckContext, case: MLPCase,
                     params: Optional[Params] = None) -> tuple[Optional[np.ndarray], Any, Optional[Verdict]]:
     """(Y_hat, cache, None) from the student's forward, or (None, None, a failed verdict)."""
-    params = case.params if params is None else params
-    value = ctx.call("forward", wire_params(params), case.X.copy(), hidden=case.hidden, output=case.output)
-    return read_forward(value, case)
+    name, args, kwargs = forward_call(case, params)
+    return read_forward(ctx.call(name, *args, **kwargs), case)
 
 
 def read_forward(value: Any, case: MLPCase) -> tuple[Optional[np.ndarray], Any, Optional[Verdict]]:
@@ -191,6 +191,45 @@ def student_gradients(ctx: CheckContext, case: MLPCase) -> tuple[Any, Optional[l
         return None, None, problem
     tensors, problem = student_backward(ctx, case, cache)
     return Y_hat, tensors, problem
+
+
+def forward_call(case: MLPCase, params: Optional[Params] = None) -> tuple[str, tuple, dict]:
+    """The student's forward on `case` (at `params`, if given), as one of `CheckContext.call_all`'s calls."""
+    params = case.params if params is None else params
+    return "forward", (wire_params(params), case.X.copy()), {"hidden": case.hidden, "output": case.output}
+
+
+def student_forwards(ctx: CheckContext, cases: list[MLPCase]) -> Iterator[tuple[Optional[np.ndarray], Any, Optional[Verdict]]]:
+    """`student_forward` for each case, the calls sent together; each answer is read (and an
+    error raised) only when the loop reaches it, as if the calls had been made one at a time."""
+    for outcome, case in zip(ctx.call_all([forward_call(case) for case in cases]), cases):
+        yield read_forward(outcome.get(), case)
+
+
+def students_gradients(ctx: CheckContext, cases: list[MLPCase]) -> Iterator[tuple[Any, Optional[list], Optional[Verdict]]]:
+    """`student_gradients` for each case: every forward sent together, then the backwards of the
+    cases before the first forward that failed (a check stops there). Answers and errors come in
+    the order one-at-a-time calls would give them."""
+    forwards = ctx.call_all([forward_call(case) for case in cases])
+    read = []
+    for outcome, case in zip(forwards, cases):
+        if outcome.error is not None:
+            break
+        read.append(read_forward(outcome.value, case))
+        if read[-1][2] is not None:
+            break
+    good = [(case, cache) for case, (_, cache, problem) in zip(cases, read) if problem is None]
+    backwards = ctx.call_all([("backward", (wire_params(case.params), cache, case.Y.copy()), {"loss": case.loss})
+                              for case, cache in good])
+    for index, case in enumerate(cases):
+        if index >= len(read):
+            forwards[index].get()  # raises the forward's error here
+        Y_hat, _, problem = read[index]
+        if problem is not None:
+            yield None, None, problem
+            return
+        tensors, problem = read_grads(backwards[index].get(), case.depth)
+        yield Y_hat, tensors, problem
 
 
 def read_grads(value: Any, depth: int) -> tuple[Optional[list], Optional[Verdict]]:
@@ -279,17 +318,24 @@ def directional_slopes(ctx: CheckContext, case: MLPCase, tensors: list[np.ndarra
                        rng: np.random.Generator, step: float) -> tuple[list[Slope], Optional[Verdict]]:
     """For each tensor: <grad, U> against (L(theta + step U) - L(theta - step U)) / (2 step), |U| = 1.
 
-    L is `loss_fn` of the student's forward at the perturbed parameters; two forward calls per tensor.
+    L is `loss_fn` of the student's forward at the perturbed parameters; two forward calls per
+    tensor, all sent together (they do not depend on each other).
     """
-    slopes = []
     base = flat_params(case.params)
-    for index, (grad, param) in enumerate(zip(tensors, base)):
+    directions = []
+    for param in base:
         direction = rng.standard_normal(param.shape)
-        direction /= np.linalg.norm(direction)
+        directions.append(direction / np.linalg.norm(direction))
+    moves = [(index, sign) for index in range(len(base)) for sign in (1.0, -1.0)]
+    outcomes = ctx.call_all([
+        forward_call(case, unflatten([p + sign * step * directions[index] if i == index else p
+                                      for i, p in enumerate(base)]))
+        for index, sign in moves])
+    slopes = []
+    for index, (grad, direction) in enumerate(zip(tensors, directions)):
         losses = []
-        for sign in (1.0, -1.0):
-            moved = [p + sign * step * direction if i == index else p for i, p in enumerate(base)]
-            Y_hat, _, problem = student_forward(ctx, case, unflatten(moved))
+        for outcome in outcomes[2 * index:2 * index + 2]:
+            Y_hat, _, problem = read_forward(outcome.get(), case)
             if problem is not None:
                 return [], problem
             losses.append(loss_fn(Y_hat, case.Y, case.loss))
@@ -586,9 +632,9 @@ def forward_lecture(ctx: CheckContext) -> Verdict:
 @check(STEM, "forward.values", needs=("forward",),
        hint="Z_l = A_{l-1} @ W_l + b_l, A_l = act(Z_l); the last layer uses `output`, the others `hidden`.")
 def forward_values(ctx: CheckContext) -> Verdict:
-    for data in ctx.fixture("cases")["cases"]:
-        case = case_from_data(data)
-        Y_hat, _, problem = student_forward(ctx, case)
+    fixtures = ctx.fixture("cases")["cases"]
+    cases = [case_from_data(data) for data in fixtures]
+    for data, case, (Y_hat, _, problem) in zip(fixtures, cases, student_forwards(ctx, cases)):
         if problem is not None:
             return problem
         verdict = compare_arrays(Y_hat, data["Y_hat"], what=f"forward's Y_hat ({case.label()})",
@@ -632,24 +678,32 @@ def output_properties(Y_hat: np.ndarray, case: MLPCase) -> Optional[Verdict]:
 def forward_properties(ctx: CheckContext) -> Verdict:
     """Shapes for depths 1-3 and batch 1; output ranges; each example's row independent of the others."""
     rng = ctx.rng
-    for depth in (1, 2, 3):
-        for output, loss in OUTPUT_LOSS_PAIRS:
-            for batch_one in (False, True):
-                case = random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one)
-                Y_hat, _, problem = student_forward(ctx, case)
-                if problem is None:
-                    problem = output_properties(Y_hat, case)
-                if problem is None and not batch_one:
-                    problem = row_independence(ctx, case, Y_hat)
-                if problem is not None:
-                    return problem
+    cases = [random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one)
+             for depth in (1, 2, 3) for output, loss in OUTPUT_LOSS_PAIRS for batch_one in (False, True)]
+    # each batch case, then its last example alone; all sent together, read in that order
+    runs = [run for case in cases for run in ([case] if case.batch == 1 else [case, last_example(case)])]
+    answers = student_forwards(ctx, runs)
+    for case in cases:
+        Y_hat, _, problem = next(answers)
+        if problem is None:
+            problem = output_properties(Y_hat, case)
+        if case.batch > 1:
+            alone = next(answers)
+            if problem is None:
+                problem = row_independence(case, Y_hat, alone)
+        if problem is not None:
+            return problem
     return ok()
 
 
-def row_independence(ctx: CheckContext, case: MLPCase, Y_hat: np.ndarray) -> Optional[Verdict]:
-    """forward on the last example alone must give the last row of the batch's output."""
-    single = MLPCase(case.params, case.X[-1:], case.Y[-1:], case.hidden, case.output, case.loss)
-    alone, _, problem = student_forward(ctx, single)
+def last_example(case: MLPCase) -> MLPCase:
+    return MLPCase(case.params, case.X[-1:], case.Y[-1:], case.hidden, case.output, case.loss)
+
+
+def row_independence(case: MLPCase, Y_hat: np.ndarray, answer: tuple) -> Optional[Verdict]:
+    """forward on the last example alone (`answer`, from `student_forwards`) must give the last row
+    of the batch's output."""
+    alone, _, problem = answer
     if problem is not None:
         return problem
     if not np.allclose(alone, Y_hat[-1:], rtol=1e-9, atol=1e-12):
@@ -684,27 +738,28 @@ def backward_lecture(ctx: CheckContext) -> Verdict:
        hint="backward returns [(dW_1, db_1), ..., (dW_L, db_L)], each with its parameter's shape.")
 def backward_shapes(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
+    cases = []
     for depth in (1, 2, 3):
         for batch_one in (False, True):
             output, loss = OUTPUT_LOSS_PAIRS[int(rng.integers(len(OUTPUT_LOSS_PAIRS)))]
-            case = random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one)
-            _, tensors, problem = student_gradients(ctx, case)
-            if problem is not None:
-                return problem
-            shapes = shape_problem(tensors, case.params)
-            if shapes is not None:
-                # Every size differs, so shapes that all fit once rearranged show the layout slip.
-                fits = list(layout_candidates(tensors, case.params))
-                return with_mistake(f"backward, {case.label()}: {shapes}", fits[0] if len(fits) == 1 else None)
+            cases.append(random_case(rng, depth, str(rng.choice(HIDDEN_ACTIVATIONS)), output, loss, batch_one))
+    for case, (_, tensors, problem) in zip(cases, students_gradients(ctx, cases)):
+        if problem is not None:
+            return problem
+        shapes = shape_problem(tensors, case.params)
+        if shapes is not None:
+            # Every size differs, so shapes that all fit once rearranged show the layout slip.
+            fits = list(layout_candidates(tensors, case.params))
+            return with_mistake(f"backward, {case.label()}: {shapes}", fits[0] if len(fits) == 1 else None)
     return ok()
 
 
 @check(STEM, "backward.values", needs=("forward", "backward"),
        hint="delta_L from the loss, then " + HIDDEN_RECIPE + ".")
 def backward_values(ctx: CheckContext) -> Verdict:
-    for data in ctx.fixture("cases")["cases"]:
-        case = case_from_data(data)
-        Y_hat, tensors, problem = student_gradients(ctx, case)
+    fixtures = ctx.fixture("cases")["cases"]
+    cases = [case_from_data(data) for data in fixtures]
+    for data, case, (Y_hat, tensors, problem) in zip(fixtures, cases, students_gradients(ctx, cases)):
         if problem is not None:
             return problem
         verdict = grads_against(tensors, data["grads"], case, ctx.settings, f"backward, {case.label()}",

@@ -133,6 +133,7 @@ class _Process:
         self.can_write.register(request_fd, select.POLLOUT)
         self.can_read = select.poll()
         self.can_read.register(reply_fd, select.POLLIN)
+        self.pipe_bytes = pipe_size(request_fd)
 
 
 class WorkerClient:
@@ -233,6 +234,83 @@ class WorkerClient:
                 self._ensure_loaded(module, timeout)
             return self._value(self._exchange(header, timeout), header)
 
+    def request_many(self, headers: list[dict], timeout: float) -> list[tuple[Any, Optional[Exception]]]:
+        """Send several requests without waiting for each reply: the worker goes from one to the
+        next while the grader reads. Each reply gets `timeout` from when the worker could start it.
+
+        Returns (value, None) or (None, the error `request` would have raised) for each request in
+        order, as if they had been sent one at a time, but only up to the first that stopped the
+        worker (a timeout, a crash, a memory error): the caller sends the rest again with `request`.
+        Empty when the requests need what only `request` does (a load, a module that failed).
+        """
+        for header in headers:
+            if not isinstance(header, dict) or not isinstance(header.get("op"), str):
+                raise ValueError("a request is a dict with an 'op' field")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        with self._lock:
+            self._check_open()
+            if self.staged_dir is None:
+                raise GraderError("this WorkerClient has no submission yet: attach(staged_dir) first")
+            modules = {h["module"] for h in headers if isinstance(h.get("module"), str)}
+            if any(h["op"] == "load" for h in headers) or modules & set(self._poisoned):
+                return []
+            self.start()
+            try:
+                for module in sorted(modules):
+                    self._ensure_loaded(module, timeout)
+            except StudentCodeError:
+                return []  # one at a time, each request meets the loading error as it would alone
+            frames = []  # all encoded before the first is sent: a grader-side ValueError sends nothing
+            for header in headers:
+                frames.append((header, self._next_id, protocol.encode(dict(header, id=self._next_id))))
+                self._next_id += 1
+            return self._pipeline(frames, timeout)
+
+    def _pipeline(self, frames: list[tuple[dict, int, protocol.Frame]], timeout: float) -> list[tuple[Any, Optional[Exception]]]:
+        process = self._process
+        budget = process.pipe_bytes // 2  # unanswered requests always fit in the pipe: a write never blocks
+        waiting: list[tuple[dict, int, int, float]] = []  # header, id, size, when it was sent
+        outcomes: list[tuple[Any, Optional[Exception]]] = []
+        in_flight, ready_at, position, sending = 0, 0.0, 0, True
+        while len(outcomes) < len(frames):
+            if sending and position < len(frames):
+                header, request_id, frame = frames[position]
+                size = sum(len(part) for part in frame.parts())
+                if not waiting or in_flight + size <= budget:
+                    sent_at = time.monotonic()
+                    try:
+                        self._write(process, frame.parts(), sent_at + timeout)
+                    except (_Deadline, OSError) as exc:
+                        if waiting:  # an earlier request stopped it: its reply will tell which
+                            sending = False
+                            continue
+                        if isinstance(exc, _Deadline):
+                            outcomes.append((None, self._fail(header, "timeout", f"{describe(header)} could "
+                                                                                 f"not be sent in {timeout:g} s")))
+                        else:
+                            outcomes.append((None, self._fail(header, *self._death_cause(header))))
+                        return outcomes
+                    waiting.append((header, request_id, size, sent_at))
+                    in_flight += size
+                    position += 1
+                    continue
+            if not waiting:  # a write failed, yet every reply came: a frame may be cut short, so restart
+                self._stop()
+                return outcomes
+            header, request_id, size, sent_at = waiting.pop(0)
+            in_flight -= size
+            ready_at = max(ready_at, sent_at)  # the worker starts a request when it has answered the one before
+            try:
+                reply = self._receive(process, header, request_id, ready_at + timeout, timeout)
+                outcomes.append((self._value(reply, header), None))
+            except (StudentCodeError, GraderError) as exc:
+                outcomes.append((None, exc))
+            if self._process is not process:  # stopped: what it had not answered is sent again
+                return outcomes
+            ready_at = time.monotonic()
+        return outcomes
+
     def close(self) -> None:
         """Kill the worker and everything it started, and delete its folders. Idempotent."""
         with self._lock:
@@ -285,6 +363,15 @@ class WorkerClient:
         process = self._process
         try:
             self._write(process, frame.parts(), deadline)
+        except _Deadline:
+            raise self._fail(header, "timeout", f"{describe(header)} did not finish within {timeout:g} s") from None
+        except OSError:
+            raise self._fail(header, *self._death_cause(header)) from None
+        return self._receive(process, header, request_id, deadline, timeout)
+
+    def _receive(self, process: _Process, header: dict, request_id: int, deadline: float, timeout: float) -> dict:
+        """The reply to `header`, read by `deadline`; a worker that is late, dead or lying is stopped."""
+        try:
             reply = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline)))
         except _Deadline:
             raise self._fail(header, "timeout", f"{describe(header)} did not finish within {timeout:g} s") from None
@@ -353,7 +440,7 @@ class WorkerClient:
                 if not process.can_write.poll(_remaining_ms(deadline)):
                     raise _Deadline() from None
 
-    def _read(self, process: _Process, size: int, deadline: float) -> bytes:
+    def _read(self, process: _Process, size: int, deadline: float) -> bytearray:
         """Exactly `size` bytes of the reply stream; waits (until `deadline`) only when none are there."""
         inbox = process.inbox
         while len(inbox) < size:
@@ -366,7 +453,7 @@ class WorkerClient:
             if not chunk:
                 raise EOFError("the worker closed its reply pipe")
             inbox += chunk
-        out = bytes(inbox[:size])
+        out = inbox[:size]  # a bytearray of its own: arrays decode from it without another copy
         del inbox[:size]
         return out
 
@@ -505,6 +592,14 @@ def widen_pipe(fd: int, size: int = PIPE_BYTES) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
     except OSError:  # over /proc/sys/fs/pipe-max-size, or the user's pipe quota: still correct
         pass
+
+
+def pipe_size(fd: int) -> int:
+    """The pipe's buffer in bytes (64 KiB where the kernel cannot say)."""
+    try:
+        return int(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
+    except (OSError, AttributeError):
+        return 1 << 16
 
 
 def _remaining_ms(deadline: float) -> int:

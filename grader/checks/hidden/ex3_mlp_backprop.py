@@ -20,7 +20,7 @@ from grader.checks.compare import compare_arrays
 from grader.checks.ex3_mlp_backprop import (
     HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, STEM, MLPCase, flat_params, gradcheck_case, grads_against,
     random_case, random_params, random_targets, shape_problem,
-    student_forward, student_gradients, variant_mistake, wire_params, with_mistake,
+    student_forward, student_forwards, students_gradients, variant_mistake, wire_params, with_mistake,
 )
 from grader.diagnosis import variants
 from reference import mlp
@@ -72,9 +72,8 @@ def register_forward_reference(hidden: str) -> None:
     @check(STEM, f"forward.reference.{hidden}", needs=("forward",),
            hint=f"Z_l = A_{{l-1}} @ W_l + b_l; hidden layers use {hidden}, the last layer `output`.")
     def forward_reference(ctx: CheckContext) -> Verdict:
-        rng = ctx.rng
-        for case in all_cases(rng, hidden, 0.0):
-            Y_hat, _, problem = student_forward(ctx, case)
+        cases = all_cases(ctx.rng, hidden, 0.0)
+        for case, (Y_hat, _, problem) in zip(cases, student_forwards(ctx, cases)):
             if problem is not None:
                 return problem
             expected, _ = mlp.forward(case.params, case.X, hidden=case.hidden, output=case.output)
@@ -187,16 +186,17 @@ def register_backward_reference(hidden: str) -> None:
     @check(STEM, f"backward.reference.{hidden}", needs=("forward", "backward"),
            hint=f"delta_l = (delta_{{l+1}} @ W_{{l+1}}.T) * {hidden}'(Z_l); gradients of the mean loss.")
     def backward_reference(ctx: CheckContext) -> Verdict:
-        rng = ctx.rng
-        for case in all_cases(rng, hidden, ctx.settings.get("kink_margin", 1e-4)):
-            verdict = backward_against_reference(ctx, case)
+        cases = all_cases(ctx.rng, hidden, ctx.settings.get("kink_margin", 1e-4))
+        for case, answer in zip(cases, students_gradients(ctx, cases)):
+            verdict = backward_against_reference(ctx, case, answer)
             if not verdict.passed:
                 return verdict
         return ok()
 
 
-def backward_against_reference(ctx: CheckContext, case: MLPCase) -> Verdict:
-    Y_hat, tensors, problem = student_gradients(ctx, case)
+def backward_against_reference(ctx: CheckContext, case: MLPCase, answer: tuple) -> Verdict:
+    """`answer` is the student's (Y_hat, gradients, problem) for `case` (see `students_gradients`)."""
+    Y_hat, tensors, problem = answer
     if problem is not None:
         return problem
     verdict = grads_against(tensors, reference_grads(case), case, ctx.settings, f"backward, {case.label()}")

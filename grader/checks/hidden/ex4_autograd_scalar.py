@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, check, fail, ok
+from grader.checks.batch_cache import batch_memo, reference_memo
 from grader.checks.ex4_autograd_scalar import (
     LECTURE_TRACE_INPUT, STEM, GraphCase, Result, Spec, const, judge_graph, judge_trace, read_trace, run_deep_chain,
     with_mistake,
 )
+from grader.checks.graph_specs import chain_entry, report_ends
 from grader.diagnosis.engine_probes import close, edge_contributions
 from grader.worker.inside.programs import run_value_graph
 from reference import scalar_engine
@@ -23,6 +25,7 @@ BINARY = ("add", "sub", "mul", "truediv")
 EXPONENTS = (2, 3, -1, 0.5, 1.5)
 
 
+@reference_memo  # every student of a batch meets the same graphs
 def run_reference(spec: Spec) -> Result:
     return run_value_graph(scalar_engine.Value, spec)
 
@@ -88,11 +91,17 @@ def random_case(rng: np.random.Generator, leaves: int = 3, operations: int = 14)
 @check(STEM, "Value.random_graphs", needs=("Value",),
        hint="Every node sums the gradients of all its uses, and runs its backward after all its consumers.")
 def value_random_graphs(ctx: CheckContext) -> Verdict:
-    rng = ctx.rng
-    for _ in range(int(ctx.settings.get("random_graphs", 8))):
-        case, expected = random_case(rng)
-        edges = edge_contributions(case.spec, expected["data"], run_reference)
-        verdict = judge_graph(ctx, case, expected, edges, reveal=False)
+    count = int(ctx.settings.get("random_graphs", 8))
+
+    def draw() -> list:
+        rng = ctx.rng
+        return [(case, expected, edge_contributions(case.spec, expected["data"], run_reference))
+                for case, expected in (random_case(rng) for _ in range(count))]
+
+    drawn = batch_memo((STEM, ctx.test_name, ctx.seed, count), draw)
+    answers = ctx.program_all("value_graph", [case.spec for case, _, _ in drawn])
+    for (case, expected, edges), answer in zip(drawn, answers):
+        verdict = judge_graph(ctx, case, expected, edges, reveal=False, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
@@ -123,34 +132,32 @@ def operator_case(rng: np.random.Generator, name: str, reflected: bool) -> Graph
        hint="Check each operator's local derivative, and the reflected forms 2 + v, 1 - v, 3 * v, 2 / v.")
 def value_random_operators(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
-    for _ in range(2):
-        for name in (*BINARY, "pow", *UNARY):
-            for reflected in ((False, True) if name in BINARY else (False,)):
-                case = operator_case(rng, name, reflected)
-                verdict = judge_graph(ctx, case, run_reference(case.spec), {}, reveal=False)
-                if not verdict.passed:
-                    return verdict
+    cases = [operator_case(rng, name, reflected) for _ in range(2) for name in (*BINARY, "pow", *UNARY)
+             for reflected in ((False, True) if name in BINARY else (False,))]
+    for case, answer in zip(cases, ctx.program_all("value_graph", [case.spec for case in cases])):
+        verdict = judge_graph(ctx, case, run_reference(case.spec), {}, reveal=False, answer=answer)
+        if not verdict.passed:
+            return verdict
     return ok()
 
 
 def random_chain_spec(rng: np.random.Generator, depth: int) -> Spec:
     """x, then `depth` operations whose local derivatives are +-1 (x + c, c - x, -x, x - c), so the
-    values stay moderate and d(last)/d(x) = +-1; reflected forms included."""
-    nodes: list[list] = [["leaf", float(rng.uniform(-1.0, 1.0))]]
-    for k in range(depth):
-        c = const(round(float(rng.uniform(-1.0, 1.0)), 3))
-        nodes.append([["op", "add", k, c], ["op", "sub", c, k], ["op", "neg", k], ["op", "sub", k, c]]
-                     [int(rng.integers(4))])
-    return {"nodes": nodes, "backward": [depth]}
+    values stay moderate and d(last)/d(x) = +-1; reflected forms included. Answers for the two ends."""
+    start = float(rng.uniform(-1.0, 1.0))
+    numbers = np.round(rng.uniform(-1.0, 1.0, size=depth), 3)
+    chain = chain_entry([["add", "x", "c"], ["sub", "c", "x"], ["neg", "x"], ["sub", "x", "c"]],
+                        rng.integers(4, size=depth), numbers)
+    return report_ends({"nodes": [["leaf", start], chain], "backward": [depth]})
 
 
 @check(STEM, "Value.deep_random_chain", needs=("Value",), timeout=30.0,
        hint="Graphs deeper than the recursion limit must work: walk them with an explicit stack.")
 def value_deep_random_chain(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
-    depth = int(ctx.settings.get("deep_random_chain", 6_000))
+    depth = int(ctx.settings.get("deep_random_chain", 3_000))
     spec = random_chain_spec(rng, depth)
-    case = GraphCase(f"a chain of {depth:,} operations", spec, ("x",) + tuple(f"node {i}" for i in range(1, depth + 1)))
+    case = GraphCase(f"a chain of {depth:,} operations", spec, ("x", f"node {depth}"))
     got, problem = run_deep_chain(ctx, case)
     if problem is not None:
         return problem

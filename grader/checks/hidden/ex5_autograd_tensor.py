@@ -12,6 +12,7 @@ from itertools import product
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, check, ok
+from grader.checks.batch_cache import batch_memo, reference_memo
 from grader.checks.ex5_autograd_tensor import (
     STEM, Result, Spec, TensorCase, changed_leaf, const, judge_tensor_graph, loss_verdict,
     shared_leaf_contributions, single_op_case, with_mistake,
@@ -24,6 +25,7 @@ BINARY = ("add", "sub", "mul", "truediv")
 SYMBOL = {"add": "+", "sub": "-", "mul": "*", "truediv": "/"}
 
 
+@reference_memo  # every student of a batch meets the same graphs
 def run_reference(spec: Spec) -> Result:
     return run_tensor_graph(tensor_engine, spec)
 
@@ -68,10 +70,10 @@ OPERATIONS = (*UNARY, "pow", "matmul", *(f"{n}:{form}" for n, form in product(BI
 
 
 def judge_random(ctx: CheckContext, cases: list[TensorCase]) -> Verdict:
-    for case in cases:
+    for case, answer in zip(cases, ctx.program_all("tensor_graph", [case.spec for case in cases])):
         expected = run_reference(case.spec)
         edges = shared_leaf_contributions(case.spec, run_reference)
-        verdict = judge_tensor_graph(ctx, case, expected, edges, reveal=False)
+        verdict = judge_tensor_graph(ctx, case, expected, edges, reveal=False, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
@@ -158,11 +160,17 @@ def random_graph(rng: np.random.Generator, operations: int = 10) -> tuple[Tensor
 @check(STEM, "Tensor.random_graphs", needs=("Tensor",),
        hint="A tensor used several times sums its gradients; each node runs after all its consumers.")
 def tensor_random_graphs(ctx: CheckContext) -> Verdict:
-    rng = ctx.rng
-    for _ in range(int(ctx.settings.get("random_graphs", 6))):
-        case, expected = random_graph(rng)
-        edges = shared_leaf_contributions(case.spec, run_reference)
-        verdict = judge_tensor_graph(ctx, case, expected, edges, reveal=False)
+    count = int(ctx.settings.get("random_graphs", 6))
+
+    def draw() -> list:
+        rng = ctx.rng
+        return [(case, expected, shared_leaf_contributions(case.spec, run_reference))
+                for case, expected in (random_graph(rng) for _ in range(count))]
+
+    drawn = batch_memo((STEM, ctx.test_name, ctx.seed, count), draw)
+    answers = ctx.program_all("tensor_graph", [case.spec for case, _, _ in drawn])
+    for (case, expected, edges), answer in zip(drawn, answers):
+        verdict = judge_tensor_graph(ctx, case, expected, edges, reveal=False, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()

@@ -7,15 +7,19 @@ leave it: every answer is a Python float, bool, str, None or a fresh float64 nda
 
 Value graphs (exercise 4), `run_value_graph(Value or namespace, spec)`:
 
-    {"nodes": [node, ...], "backward": [i, ...], "zero_grad_between": false}
-    node    = ["leaf", number] | ["op", name, a] | ["op", name, a, b]
+    {"nodes": [node, ...], "backward": [i, ...], "zero_grad_between": false, "report": [i, ...]}
+    node    = ["leaf", number] | ["op", name, a] | ["op", name, a, b] | chain
     operand = index of an earlier node | {"const": number}
+    chain   = ["chain", templates, pick, const]: len(pick) nodes in a row, step k applying
+              templates[pick[k]] ([name, "x"], [name, "x", "c"] or [name, "c", "x"]) to the node
+              before it, c = const[k]; pick and const are arrays, so a chain of thousands of
+              operations travels as two buffers
     names   = add sub mul truediv pow (b a const) | neg exp log sigmoid tanh relu (one operand)
 
 Tensor graphs (exercise 5), `run_tensor_graph(namespace, spec)`:
 
-    {"nodes": [node, ...], "backward": [[i, grad or None], ...]}
-    node    = ["leaf", array, requires_grad] | ["op", name, a, b?, {kwargs}?]
+    {"nodes": [node, ...], "backward": [[i, grad or None], ...], "report": [i, ...]}
+    node    = ["leaf", array, requires_grad] | ["op", name, a, b?, {kwargs}?] | chain (as above)
     operand = index of an earlier node | {"const": number or array}
     names   = add sub mul truediv pow matmul mse_loss cross_entropy (two operands)
               | neg exp log sigmoid tanh relu sum mean (one; sum/mean take axis, keepdims)
@@ -26,6 +30,9 @@ only if their class sets `__array_ufunc__ = None`. Constants given to `mse_loss`
 `cross_entropy` are wrapped as `Tensor(const)`, as PyTorch's functions take tensors. A gradient
 given to `backward` is passed as a float64 ndarray.
 
+The optional "report" lists the nodes whose answers come back, in that order (default: every
+node); a chain of thousands of operations only needs its two ends read.
+
 Nodes are built in order, then `.backward()` runs on each listed node in order; with
 "zero_grad_between" every Value's grad is reset to 0 before each call. Without it, interior
 grads carry over between calls as in micrograd. Which Tensor nodes keep a `.grad` is the
@@ -35,7 +42,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Callable, NamedTuple, Optional, Union
 
@@ -71,15 +77,14 @@ class Operand(NamedTuple):
         return self.index is not None
 
 
-@dataclass(frozen=True)
-class OpNode:
+# Named tuples rather than dataclasses: a deep chain builds thousands of them per program.
+class OpNode(NamedTuple):
     name: str
     operands: tuple[Operand, ...]
     kwargs: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class LeafNode:
+class LeafNode(NamedTuple):
     data: Any  # a float for Value graphs, a float64 ndarray for Tensor graphs
     requires_grad: bool = False
 
@@ -101,14 +106,16 @@ def run_value_graph(engine: Any, spec: Any) -> dict[str, list[float]]:
     """Build the spec's graph of Value nodes, call backward, return data and grads.
 
     `engine` is the Value class itself, or a namespace (module or dict) that defines `Value`.
-    Returns {"data": [float per node], "grad": [float per node]}, read after every backward call.
+    Returns {"data": [float per node], "grad": [float per node]}, read after every backward call
+    (per reported node, when the spec has "report").
     """
     value_class = engine if isinstance(engine, type) else _lookup(engine, "Value")
-    nodes_spec = _parse_nodes(spec, allowed={"nodes", "backward", "zero_grad_between"},
+    nodes_spec = _parse_nodes(spec, allowed={"nodes", "backward", "zero_grad_between", "report"},
                               parse_leaf=_parse_value_leaf, unary=VALUE_UNARY, binary=VALUE_BINARY,
                               parse_const=_parse_number_const)
     order = [_parse_index(i, len(nodes_spec), "backward")
              for i in _sequence(spec["backward"], "backward")]
+    report = _parse_report(spec, len(nodes_spec))
     zero_between = spec.get("zero_grad_between", False)
     if not isinstance(zero_between, bool):
         raise SpecError(f"zero_grad_between must be true or false, got {zero_between!r}")
@@ -127,8 +134,8 @@ def run_value_graph(engine: Any, spec: Any) -> dict[str, list[float]]:
             for n in nodes:
                 n.grad = 0.0
         nodes[i].backward()
-    return {"data": [_plain_float(n.data, f"node {i} .data") for i, n in enumerate(nodes)],
-            "grad": [_plain_float(n.grad, f"node {i} .grad") for i, n in enumerate(nodes)]}
+    return {"data": [_plain_float(nodes[i].data, f"node {i} .data") for i in report],
+            "grad": [_plain_float(nodes[i].grad, f"node {i} .grad") for i in report]}
 
 
 def run_tensor_graph(namespace: Any, spec: Any) -> dict[str, list]:
@@ -137,12 +144,14 @@ def run_tensor_graph(namespace: Any, spec: Any) -> dict[str, list]:
     Returns {"data": [array], "grad": [array or None], "requires_grad": [bool or None],
     "is_leaf": [bool or None], "grad_fn": [str or None]}, one entry per node; None for an
     attribute the student's tensor lacks (`grad_fn` None also for leaves). The grad_fn name is
-    its `.name` (called if it is a method, as in PyTorch), else its class name.
+    its `.name` (called if it is a method, as in PyTorch), else its class name. With "report" in
+    the spec, one entry per reported node.
     """
-    nodes_spec = _parse_nodes(spec, allowed={"nodes", "backward"}, parse_leaf=_parse_tensor_leaf,
+    nodes_spec = _parse_nodes(spec, allowed={"nodes", "backward", "report"}, parse_leaf=_parse_tensor_leaf,
                               unary=TENSOR_UNARY, binary=TENSOR_BINARY, parse_const=_parse_array_const)
     calls = [_parse_backward_call(call, len(nodes_spec))
              for call in _sequence(spec["backward"], "backward")]
+    report = _parse_report(spec, len(nodes_spec))
     tensor_class = _lookup(namespace, "Tensor")
     functions = {name: _lookup(namespace, name) for name in TENSOR_FUNCTIONS
                  if any(isinstance(n, OpNode) and n.name == name for n in nodes_spec)}
@@ -164,13 +173,13 @@ def run_tensor_graph(namespace: Any, spec: Any) -> dict[str, list]:
             nodes[i].backward()
         else:
             nodes[i].backward(grad)
+    reported = [(i, nodes[i]) for i in report]
     return {
-        "data": [_plain_array(t.data, tensor_class, f"node {i} .data") for i, t in enumerate(nodes)],
-        "grad": [_plain_array(t.grad, tensor_class, f"node {i} .grad", optional=True)
-                 for i, t in enumerate(nodes)],
-        "requires_grad": [_optional_bool(t, "requires_grad") for t in nodes],
-        "is_leaf": [_optional_bool(t, "is_leaf") for t in nodes],
-        "grad_fn": [_grad_fn_name(getattr(t, "grad_fn", None)) for t in nodes],
+        "data": [_plain_array(t.data, tensor_class, f"node {i} .data") for i, t in reported],
+        "grad": [_plain_array(t.grad, tensor_class, f"node {i} .grad", optional=True) for i, t in reported],
+        "requires_grad": [_optional_bool(t, "requires_grad") for _, t in reported],
+        "is_leaf": [_optional_bool(t, "is_leaf") for _, t in reported],
+        "grad_fn": [_grad_fn_name(getattr(t, "grad_fn", None)) for _, t in reported],
     }
 
 
@@ -178,7 +187,7 @@ def run_tensor_graph(namespace: Any, spec: Any) -> dict[str, list]:
 
 def _apply(node: OpNode, built: list[Any]) -> Any:
     """Run an operator or method node; constants are passed as they are, so `2 * v` is `__rmul__`."""
-    values = [built[o.index] if o.is_node else o.const for o in node.operands]
+    values = [o.const if o.index is None else built[o.index] for o in node.operands]
     if len(values) == 2:
         return _OPERATORS[node.name](values[0], values[1])
     if node.name == "neg":
@@ -245,15 +254,18 @@ def _parse_nodes(spec: Any, *, allowed: set[str], parse_leaf: Callable[[Sequence
     missing = {"nodes", "backward"} - set(spec)
     if unknown or missing:
         raise SpecError(f"spec keys: unknown {sorted(unknown)}, missing {sorted(missing)}")
-    nodes = []
-    for i, node in enumerate(_sequence(spec["nodes"], "nodes")):
-        node = _sequence(node, f"node {i}")
+    nodes: list = []
+    for entry in _sequence(spec["nodes"], "nodes"):
+        i = len(nodes)  # the node's index: a chain entry stands for many nodes
+        node = _sequence(entry, f"node {i}")
         if node and node[0] == "leaf":
             nodes.append(parse_leaf(node, i))
         elif node and node[0] == "op":
             nodes.append(_parse_op(node, i, unary, binary, parse_const))
+        elif node and node[0] == "chain" and nodes:
+            nodes.extend(_parse_chain(node, i, unary, binary))
         else:
-            raise SpecError(f"node {i} must start with 'leaf' or 'op', got {node!r}")
+            raise SpecError(f"node {i} must start with 'leaf', 'op' or (after a node) 'chain', got {node!r:.200}")
     if not nodes:
         raise SpecError("a spec needs at least one node")
     return nodes
@@ -273,8 +285,9 @@ def _parse_op(node: Sequence, i: int, unary: frozenset, binary: frozenset,
         raise SpecError(f"node {i}: unknown op {name!r}; known: {sorted(unary | binary)}")
     if len(rest) != arity:
         raise SpecError(f"node {i}: op {name!r} takes {arity} operand(s), got {len(rest)}")
-    operands = tuple(_parse_operand(o, i, parse_const) for o in rest)
-    if not any(o.is_node for o in operands):
+    operands = tuple([Operand(o) if type(o) is int and 0 <= o < i else _parse_operand(o, i, parse_const)
+                      for o in rest])
+    if operands[0].index is None and operands[-1].index is None:
         raise SpecError(f"node {i}: op {name!r} needs at least one node operand")
     if name == "pow" and (not operands[0].is_node or not _is_number(operands[1].const)):
         raise SpecError(f"node {i}: pow is node ** number")
@@ -289,6 +302,35 @@ def _parse_operand(operand: Any, i: int, parse_const: Callable[[Any, str], Any])
             raise SpecError(f"node {i}: a constant operand is {{'const': value}}, got {operand!r}")
         return Operand(const=parse_const(operand["const"], f"node {i}"))
     return Operand(index=_parse_index(operand, i, f"node {i}"))
+
+
+def _parse_chain(node: Sequence, i: int, unary: frozenset, binary: frozenset) -> list[OpNode]:
+    """["chain", templates, pick, const]: step k applies templates[pick[k]] to the node before it,
+    with the number const[k] as c. A template is [name, "x"], [name, "x", "c"] or [name, "c", "x"]."""
+    if len(node) != 4:
+        raise SpecError(f"node {i}: a chain is ['chain', templates, pick, const], got {len(node)} items")
+    templates = []
+    for template in _sequence(node[1], f"node {i}: chain templates"):
+        template = tuple(_sequence(template, f"node {i}: a chain template"))
+        name, order = (template[0], template[1:]) if template else (None, ())
+        if not ((name in unary and order == ("x",)) or (name in binary and order in (("x", "c"), ("c", "x")))) \
+                or (name == "pow" and order != ("x", "c")):
+            raise SpecError(f"node {i}: chain template {list(template)!r} is not [unary op, 'x'] or "
+                            "[binary op, 'x', 'c'] / [binary op, 'c', 'x'] (pow: 'x', 'c')")
+        templates.append((name, order))
+    pick, const = np.asarray(node[2]), np.asarray(node[3])
+    if pick.ndim != 1 or const.shape != pick.shape or pick.dtype.kind not in "iu" or const.dtype.kind not in "iuf":
+        raise SpecError(f"node {i}: a chain's pick (ints) and const (numbers) are 1-D arrays of one length")
+    if pick.size and (pick.min() < 0 or pick.max() >= len(templates)) or not np.all(np.isfinite(const)):
+        raise SpecError(f"node {i}: chain picks must index its {len(templates)} templates, its constants be finite")
+    steps = []
+    for k, (chosen, number) in enumerate(zip(pick.tolist(), const.astype(np.float64).tolist())):
+        name, order = templates[chosen]
+        x = Operand(i + k - 1)
+        operands = (x,) if len(order) == 1 else (x, Operand(const=number)) if order[0] == "x" \
+            else (Operand(const=number), x)
+        steps.append(OpNode(name, operands, {}))
+    return steps
 
 
 def _parse_kwargs(kwargs: Mapping, name: Any, i: int) -> dict[str, Any]:
@@ -339,6 +381,12 @@ def _parse_number_const(value: Any, where: str) -> Union[int, float]:
 
 def _parse_array_const(value: Any, where: str) -> Union[int, float, np.ndarray]:
     return value if _is_number(value) else _float_array(value, where)
+
+
+def _parse_report(spec: Mapping, size: int) -> Sequence[int]:
+    if "report" not in spec:
+        return range(size)
+    return [_parse_index(i, size, "report") for i in _sequence(spec["report"], "report")]
 
 
 def _parse_backward_call(call: Any, limit: int) -> tuple[int, Optional[np.ndarray]]:

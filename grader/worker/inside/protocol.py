@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
@@ -85,6 +85,8 @@ class Frame:
 
     header: bytes
     buffers: tuple[BytesLike, ...] = ()
+    # the header as read_frame parsed it (to count the buffers), so decoding does not parse it again
+    parsed: Optional[dict] = field(default=None, compare=False, repr=False)
 
     def parts(self) -> list[BytesLike]:
         """The frame as byte strings to write in order (buffers are not copied)."""
@@ -111,6 +113,8 @@ def encode(message: dict, *, make_handle: Optional[Callable[[Any], Handle]] = No
     if not isinstance(message, dict):
         raise TypeError(f"a message must be a dict, got {type(message).__name__}")
     encoder = _Encoder(make_handle, limits)
+    if message:
+        encoder.check_depth(1)  # the fields sit at depth 1, as the decoder counts
     header: dict[str, Any] = {}
     for key, value in message.items():
         if not isinstance(key, str) or key in RESERVED:
@@ -138,11 +142,15 @@ class _Encoder:
         self.buffer_bytes = 0
 
     def value(self, obj: Any, depth: int) -> Any:
-        if depth > self.limits.max_depth:
-            raise ValueError(f"value is nested deeper than {self.limits.max_depth} levels "
-                             "(or contains itself)")
-        if obj is None or obj is True or obj is False:
+        # Exact-type fast paths first: a deep graph's spec is tens of thousands of plain numbers.
+        kind = type(obj)
+        if kind is float:
+            return obj if obj - obj == 0.0 else self.special_float(obj)  # inf - inf and nan are nan
+        if kind is int or kind is str or obj is None or kind is bool:
             return obj
+        if kind is list:
+            return self.sequence(obj, depth)
+        self.check_depth(depth)
         # numpy first: np.float64 is also a Python float, np.str_ also a str
         if isinstance(obj, np.ndarray):
             return self.array(obj) if obj.dtype.kind in ARRAY_KINDS else self.other(obj)
@@ -159,26 +167,52 @@ class _Encoder:
         if isinstance(obj, int):
             return int(obj)
         if isinstance(obj, float):
-            number = float(obj)
-            if math.isfinite(number):
-                return number
-            return {"__float__": "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")}
+            return self.value(float(obj), depth)
         if isinstance(obj, str):
             return str(obj)
         if isinstance(obj, tuple):
-            return {"__tuple__": [self.value(item, depth + 1) for item in obj]}
+            return {"__tuple__": self.sequence(obj, depth)}
         if isinstance(obj, list):
-            return [self.value(item, depth + 1) for item in obj]
+            return self.sequence(obj, depth)
         if isinstance(obj, dict):
             return self.mapping(obj, depth)
         return self.other(obj)
 
+    def sequence(self, items: Union[list, tuple], depth: int) -> list:
+        self.check_depth(depth + 1 if items else depth)
+        if all(type(item) is float for item in items) and math.isfinite(sum(items)):
+            return list(items)  # finite floats as they are; an overflowing sum takes the long way
+        out = []
+        for item in items:  # plain scalars inline: a graph spec is mostly [str, int, {"const": x}]
+            kind = type(item)
+            if kind is str or kind is int or item is None or kind is bool:
+                out.append(item)
+            else:
+                out.append(self.value(item, depth + 1))
+        return out
+
+    @staticmethod
+    def special_float(number: float) -> dict:
+        return {"__float__": "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")}
+
+    def check_depth(self, depth: int) -> None:
+        if depth > self.limits.max_depth:
+            raise ValueError(f"value is nested deeper than {self.limits.max_depth} levels "
+                             "(or contains itself)")
+
     def mapping(self, obj: dict, depth: int) -> dict:
+        self.check_depth(depth + 1 if obj else depth)
         out = {}
         for key, item in obj.items():
-            if not isinstance(key, str):
-                raise ValueError(f"dict keys must be str; got the {type(key).__name__} key {key!r:.60}")
-            out[str(key)] = self.value(item, depth + 1)
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise ValueError(f"dict keys must be str; got the {type(key).__name__} key {key!r:.60}")
+                key = str(key)
+            kind = type(item)
+            if kind is str or kind is int or item is None or kind is bool or (kind is float and item - item == 0.0):
+                out[key] = item
+            else:
+                out[key] = self.value(item, depth + 1)
         # a plain dict that happens to use a marker key is wrapped, so it decodes as a dict again
         return {"__dict__": out} if RESERVED.intersection(out) else out
 
@@ -194,13 +228,24 @@ class _Encoder:
             raise ValueError(f"more than {self.limits.max_buffers} arrays in one message")
         self.buffer_bytes += size
         self.buffers.append(data.reshape(-1).view(np.uint8).data if size else b"")
-        return {"__array__": len(self.buffers) - 1, "shape": list(arr.shape), "dtype": arr.dtype.name}
+        return {"__array__": len(self.buffers) - 1, "shape": list(arr.shape), "dtype": _dtype_name(arr.dtype)}
 
     def other(self, obj: Any) -> Any:
         if self.make_handle is None:
             raise ValueError(f"a {type(obj).__name__} is not plain data: only None, bool, int, float, "
                              "str, list, tuple, dict with str keys and numeric numpy arrays can be sent")
         return self.value(self.make_handle(obj), 0)
+
+
+_DTYPE_NAMES: dict[np.dtype, str] = {}
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    # `dtype.name` is computed in Python on every access; a message can hold thousands of arrays
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES.setdefault(dtype, dtype.name)
+    return name
 
 
 # ---------------------------------------------------------------- reading frames
@@ -219,7 +264,8 @@ def read_frame(read_exact: Callable[[int], BytesLike], *, limits: Limits = DEFAU
     if header_size > limits.max_header_bytes:
         raise ValueError(f"header of {header_size} bytes is over the limit of {limits.max_header_bytes}")
     header = bytes(_read_rest(read_exact, header_size))
-    count = _buffer_count(header, limits)
+    parsed = _parse_header(header)
+    count = _buffer_count(parsed, limits)
     buffers, total = [], 0
     for _ in range(count):
         size = int.from_bytes(_read_rest(read_exact, 8), "big")
@@ -227,7 +273,7 @@ def read_frame(read_exact: Callable[[int], BytesLike], *, limits: Limits = DEFAU
         if total > limits.max_buffer_bytes:
             raise ValueError(f"buffers total over the limit of {limits.max_buffer_bytes} bytes")
         buffers.append(_read_rest(read_exact, size))
-    return Frame(header, tuple(buffers))
+    return Frame(header, tuple(buffers), parsed)
 
 
 def _read_rest(read_exact: Callable[[int], BytesLike], size: int) -> BytesLike:
@@ -238,9 +284,7 @@ def _read_rest(read_exact: Callable[[int], BytesLike], size: int) -> BytesLike:
         raise ValueError("message is truncated") from None
 
 
-def _buffer_count(header: bytes, limits: Limits) -> int:
-    # only the count is needed here; decode() parses the header fully later
-    parsed = _parse_header(header)
+def _buffer_count(parsed: dict, limits: Limits) -> int:
     count = parsed.get(BUFFERS_KEY)
     if type(count) is not int or count < 0:
         raise ValueError(f"header field {BUFFERS_KEY!r} must be a non-negative int")
@@ -266,10 +310,14 @@ def _parse_header(header: bytes) -> dict:
 def request_id(frame: Frame) -> Any:
     """The plain "id" field of a frame's header, or None; readable even when decoding fails."""
     try:
-        value = _parse_header(frame.header).get("id")
+        value = _parsed(frame).get("id")
     except ValueError:
         return None
     return value if isinstance(value, (int, str)) else None
+
+
+def _parsed(frame: Frame) -> dict:
+    return frame.parsed if frame.parsed is not None else _parse_header(frame.header)
 
 
 def _reject_constant(name: str) -> Any:
@@ -305,7 +353,8 @@ def decode(frame: Frame, *, resolve_handle: Optional[Callable[[int], Any]] = Non
     Handles become `resolve_handle(id)` (the worker's own objects) or, without it, `Handle`s.
     Arrays come back writable, with their original dtype.
     """
-    header = _parse_header(frame.header)
+    # the top level is copied; the values inside become the message's (decode each frame once)
+    header = dict(_parsed(frame))
     count = header.pop(BUFFERS_KEY, None)
     if count != len(frame.buffers):
         raise ValueError(f"header announces {count} buffers, the frame has {len(frame.buffers)}")
@@ -336,9 +385,15 @@ class _Decoder:
     def value(self, obj: Any, depth: int) -> Any:
         if depth > self.limits.max_depth:
             raise ValueError(f"value is nested deeper than {self.limits.max_depth} levels")
-        if isinstance(obj, list):
-            return [self.value(item, depth + 1) for item in obj]
-        if not isinstance(obj, dict):
+        if type(obj) is list:
+            if obj and depth + 1 > self.limits.max_depth:
+                raise ValueError(f"value is nested deeper than {self.limits.max_depth} levels")
+            # the parsed JSON list is new and ours: keep it unless an item needs decoding
+            if any(type(item) is list or type(item) is dict for item in obj):
+                return [self.value(item, depth + 1) if type(item) is list or type(item) is dict else item
+                        for item in obj]
+            return obj
+        if type(obj) is not dict:
             return obj  # None, bool, int, float, str straight from JSON
         if "__array__" in obj:
             return self.array(obj)
