@@ -122,6 +122,35 @@ def table(rows: list[Row], reference: Optional[Row]) -> str:
     return "\n".join(lines)
 
 
+def chart(rows: list[Row], reference: Optional[Row], path: Path) -> None:
+    """Seconds per submission, one bar per row, each labelled with its speed-up (needs matplotlib)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install matplotlib (or the instructor extra)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{row.label}, {row.jobs} job{'s' if row.jobs > 1 else ''}" if row is not reference else row.label
+              for row in rows]
+    values = [row.per_submission for row in rows]
+    figure, axes = plt.subplots(figsize=(7.5, 0.5 * len(rows) + 1.2))
+    bars = axes.barh(labels[::-1], values[::-1], color=["#7f7f7f" if row is reference else "#1f77b4"
+                                                        for row in rows[::-1]])
+    for bar, row in zip(bars, rows[::-1]):
+        note = f"{row.per_submission:.2f} s"
+        if reference is not None and row is not reference:
+            note += f"  ({reference.per_submission / row.per_submission:.1f}x)"
+        axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + note, va="center", fontsize=9)
+    axes.set_xscale("log")
+    axes.set_xlabel("wall seconds per solved submission (log scale; lower is better)")
+    axes.set_title(f"{rows[0].students} submissions x 6 notebooks, sandbox on, {os.cpu_count()} cores", fontsize=10)
+    axes.set_xlim(right=max(values) * 4)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=10, help="class size (default 10)")
@@ -131,6 +160,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-nbgrader", action="store_true", help="time only this grader")
     parser.add_argument("--install-nbgrader", action="store_true", help="pip install nbgrader if missing")
     parser.add_argument("--keep", type=Path, default=None, help="build the course here and keep it")
+    parser.add_argument("--plot", type=Path, default=None, help="also draw the table as a bar chart (.svg, .png)")
     args = parser.parse_args(argv)
     if args.students < 1 or any(j < 1 for j in args.jobs):
         parser.error("--students and --jobs must be at least 1")
@@ -171,6 +201,9 @@ def run(course: Path, args: argparse.Namespace, with_nbgrader: bool) -> int:
     print(f"{len(students)} solved submissions x 6 notebooks, {os.cpu_count()} cores, sandbox {sandbox}, "
           f"seed {args.seed}")
     print(table(rows, reference))
+    if args.plot:
+        chart(rows, reference, args.plot)
+        print(f"chart: {args.plot}")
     return 0 if all(row.full_marks == row.students for row in rows) else 1
 
 

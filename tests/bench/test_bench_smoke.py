@@ -17,11 +17,13 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess:
                           timeout=120, cwd=BENCH.parent)
 
 
-def test_throughput_grades_a_class_of_one_with_full_marks():
-    done = run("throughput.py", "--no-nbgrader", "--students", "1", "--jobs", "1")
+def test_throughput_grades_a_class_of_one_with_full_marks(tmp_path):
+    chart = tmp_path / "throughput.svg"
+    done = run("throughput.py", "--no-nbgrader", "--students", "1", "--jobs", "1", "--plot", str(chart))
     assert done.returncode == 0, done.stderr[-2000:]
     [row] = [line for line in done.stdout.splitlines() if line.startswith("grade ")]
     assert "1/1" in row and "MB (1)" in row  # full marks, and one worker seen with its peak memory
+    assert chart.read_text("utf-8").lstrip().startswith(("<?xml", "<svg")) and "<rect" in chart.read_text("utf-8")
 
 
 def test_gradcheck_speed_compares_both_checks_on_the_solution_and_a_mistake():
