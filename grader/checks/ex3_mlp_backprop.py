@@ -176,27 +176,23 @@ def read_forward(value: Any, case: MLPCase) -> tuple[Optional[np.ndarray], Any, 
     return Y_hat, value[1], None
 
 
-def student_backward(ctx: CheckContext, case: MLPCase, cache: Any) -> tuple[Optional[list], Optional[Verdict]]:
-    """The student's gradients as a flat list [dW_1, db_1, ...] of arrays (shapes unchecked)."""
-    value = ctx.call("backward", wire_params(case.params), cache, case.Y.copy(), loss=case.loss)
-    return read_grads(value, case.depth)
-
-
 def student_gradients(ctx: CheckContext, case: MLPCase) -> tuple[Any, Optional[list], Optional[Verdict]]:
     """Forward then backward with the student's code, the cache passed back as forward returned it.
 
-    (Y_hat, [dW_1, db_1, ...], None), or (None, None, a failed verdict) when either step is off."""
-    Y_hat, cache, problem = student_forward(ctx, case)
-    if problem is not None:
-        return None, None, problem
-    tensors, problem = student_backward(ctx, case, cache)
-    return Y_hat, tensors, problem
+    (Y_hat, [dW_1, db_1, ...], None), or (None, None, a failed verdict) when either step is off;
+    the gradients are arrays, their shapes unchecked."""
+    return next(students_gradients(ctx, [case]))
 
 
 def forward_call(case: MLPCase, params: Optional[Params] = None) -> tuple[str, tuple, dict]:
     """The student's forward on `case` (at `params`, if given), as one of `CheckContext.call_all`'s calls."""
     params = case.params if params is None else params
     return "forward", (wire_params(params), case.X.copy()), {"hidden": case.hidden, "output": case.output}
+
+
+def backward_call(case: MLPCase, cache: Any) -> tuple[str, tuple, dict]:
+    """The student's backward on `case` with the cache its forward returned, as a `call_all` call."""
+    return "backward", (wire_params(case.params), cache, case.Y.copy()), {"loss": case.loss}
 
 
 def student_forwards(ctx: CheckContext, cases: list[MLPCase]) -> Iterator[tuple[Optional[np.ndarray], Any, Optional[Verdict]]]:
@@ -219,8 +215,7 @@ def students_gradients(ctx: CheckContext, cases: list[MLPCase]) -> Iterator[tupl
         if read[-1][2] is not None:
             break
     good = [(case, cache) for case, (_, cache, problem) in zip(cases, read) if problem is None]
-    backwards = ctx.call_all([("backward", (wire_params(case.params), cache, case.Y.copy()), {"loss": case.loss})
-                              for case, cache in good])
+    backwards = ctx.call_all([backward_call(case, cache) for case, cache in good])
     for index, case in enumerate(cases):
         if index >= len(read):
             forwards[index].get()  # raises the forward's error here

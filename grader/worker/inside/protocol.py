@@ -162,8 +162,6 @@ class _Encoder:
             return self.other(obj)
         if isinstance(obj, Handle):
             return {"__handle__": obj.id, "type": obj.type}
-        if isinstance(obj, bool):
-            return bool(obj)
         if isinstance(obj, int):
             return int(obj)
         if isinstance(obj, float):
