@@ -20,11 +20,12 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import grader
 from grader.pipeline import GradingOptions, grade_submission, workers_started_ahead
-from grader.reports.formats import check_formats, write_formats
+from grader.reports.formats import check_formats, writable_results, write_formats
 from grader.reports.json_report import read_report, report_path, write_json_atomic, write_report
 from grader.reports.options import ReportOptions
+from grader.reports.redaction import without_host_paths
 from grader.reports.summary import summarize
-from grader.results import GradingError, SubmissionResult, TestResult
+from grader.results import ExerciseResult, GradingError, SubmissionResult, TestResult, capped_result
 from grader.submission.discover import Submission, discover
 from grader.submission.staging import submission_sha256
 
@@ -39,6 +40,7 @@ class BatchResult:
     skipped: list[str] = field(default_factory=list)  # students whose existing report was kept
     out_dir: Optional[Path] = None
     written: dict[str, list[Path]] = field(default_factory=dict)  # report format -> files written
+    unwritten: list[str] = field(default_factory=list)  # students whose report could not be written
 
 
 def in_shard(student: str, shard: tuple[int, int]) -> bool:
@@ -62,8 +64,28 @@ def _safe_grade(submission: Submission, options: GradingOptions) -> SubmissionRe
         result = SubmissionResult(student=submission.student, path=str(submission.path), sha256="",
                                   seed=options.seed, grader_version=grader.__version__)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        result.errors.append(GradingError("crash", f"grading stopped for this submission: {detail}"))
+        result.errors.append(GradingError("crash", "grading stopped for this submission: "
+                                          + without_host_paths(detail, submission.path)))
         return result
+
+
+def report_failed(result: SubmissionResult, exc: Exception, options: GradingOptions) -> SubmissionResult:
+    """What stands for `result` when its report could not be written: every test of the rubric
+    at zero, so max_score is still everyone's, and a `crash` error saying why (no host path)."""
+    from grader.checks.registry import checks_for
+
+    failed = SubmissionResult(student=result.student, path=result.path, sha256="", seed=result.seed,
+                              sandbox=result.sandbox, duration_s=result.duration_s,
+                              grader_version=result.grader_version, student_name=result.student_name)
+    reason = "This report could not be written, so nothing of this grading was kept; grade again."
+    for exercise in options.exercises:
+        rubric, checks = checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir)
+        failed.exercises.append(ExerciseResult(name=exercise, source=None, tests=[
+            TestResult(c.name, 0.0, rubric.tests[c.name].points, "error", rubric.tests[c.name].visibility, reason)
+            for c in checks]))
+    detail = without_host_paths(f"{type(exc).__name__}: {exc}", Path(result.path))
+    failed.errors.append(GradingError("crash", f"the report could not be written ({detail})"))
+    return failed
 
 
 def _start_pool_process() -> None:
@@ -162,8 +184,18 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
 
     shared: dict[TestResult, TestResult] = {}
 
-    def finish(result: SubmissionResult) -> None:
-        write_report(result, out_dir)
+    def finish(result: SubmissionResult, sub: Submission) -> None:
+        # Nothing about one student's report may stop the batch or cost another student theirs.
+        result = capped_result(result)
+        result.student_name = result.student_name or sub.name
+        try:
+            write_report(result, out_dir)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, it is this student's alone
+            result = report_failed(result, exc, options)
+            try:
+                write_report(result, out_dir)
+            except Exception:  # noqa: BLE001 - even the stand-in cannot be written there
+                batch.unwritten.append(result.student)
         batch.results.append(share_tests(result, shared))
         if progress:
             progress(len(batch.results), total, result, False)
@@ -171,7 +203,7 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
     if jobs <= 1 or len(todo) <= 1:
         with workers_started_ahead(options, count=len(todo)), collections_spare_what_exists():
             for sub in todo:
-                finish(_safe_grade(sub, options))
+                finish(_safe_grade(sub, options), sub)
     else:
         # Processes, not threads: checks do numpy work in the grader too. forkserver keeps the
         # pool's processes free of this process's threads and open files.
@@ -186,13 +218,15 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
                 except Exception as exc:  # the pool process itself died
                     result = SubmissionResult(student=sub.student, path=str(sub.path), sha256="",
                                               seed=options.seed, grader_version=grader.__version__)
-                    result.errors.append(GradingError("crash", f"grading process failed: {exc!r}"))
-                finish(result)
+                    result.errors.append(GradingError("crash", "grading process failed: "
+                                                      + without_host_paths(repr(exc), sub.path)))
+                finish(result, sub)
     # a student whose submission could not be read ran no worker: their "none" says nothing
     sandbox = next((r.sandbox for r in batch.results if r.sandbox != "none"), "none")
     write_json_atomic(out_dir / "summary.json",
                       summarize(batch.results, grader_version=grader.__version__, seed=options.seed,
                                 sandbox=sandbox))
     batch.results.sort(key=lambda r: r.student)
+    batch.unwritten += [s for s in writable_results(batch.results)[1] if s not in batch.unwritten]
     batch.written = write_formats(formats, batch.results, out_dir, report_options, with_json=False)
     return batch

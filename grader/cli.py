@@ -4,6 +4,7 @@
     grade report DIR... [--out DIR] [--format F]...   reports from JSON reports, shards merged
     grade gradescope-bundle [--out autograder.zip]    Gradescope's autograder zip
     grade check [PATH]        a student's self-check on the public checks
+                              (--student ID: also exercise 2's personal case)
                               (--format junit --out DIR --fail-under N in a student's CI)
     grade case STUDENT_ID     the personal case for exercise 2
     grade release --out DIR   the student release
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +21,19 @@ import click
 
 import grader
 from grader.personal_case import format_case
+
+
+class GradeContext(click.Context):
+    """The default command's context: its usage and error hints read `grade [OPTIONS] PATH...`,
+    the way it is typed, not `grade grade ...`."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class GradeCommand(click.Command):
+    context_class = GradeContext
 
 
 class DefaultGroup(click.Group):
@@ -31,12 +46,76 @@ class DefaultGroup(click.Group):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "PATH... [OPTIONS]")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
 
-def _sandbox_note(name: str) -> None:
-    if name != "bwrap":
-        click.secho("Note: bubblewrap is not available, so student code runs with resource limits only "
-                    "(no file-system or network isolation). Install the Debian/Ubuntu package "
-                    "`bubblewrap` for the full sandbox.", fg="yellow", err=True)
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The grading options first (grading is what `grade PATH...` does), then the commands."""
+        grading = self.commands[self.default_command]
+        rows = [row for row in (param.get_help_record(ctx) for param in grading.params
+                                if isinstance(param, click.Option)) if row]
+        with formatter.section("Options for grading (grade PATH... [OPTIONS])"):
+            formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
+
+
+def sandbox_note(ran: list[str], machine: str, use_bwrap: str) -> Optional[str]:
+    """What the terminal says about isolation, or None when every worker ran under bubblewrap.
+
+    `ran`: each result's sandbox ("none" also when no worker ran, e.g. an unreadable zip);
+    `machine`: what this machine gives the configuration ("bwrap" or "none"), so a batch in
+    which no worker started is not blamed on a missing bubblewrap.
+    """
+    if "bwrap" in ran or machine == "bwrap":
+        return None
+    if use_bwrap == "off":
+        return ("Note: --sandbox off, so student code ran with resource limits only "
+                "(no file-system or network isolation).")
+    return ("Note: bubblewrap is not available, so student code runs with resource limits only "
+            "(no file-system or network isolation). Install the Debian/Ubuntu package "
+            "`bubblewrap` for the full sandbox.")
+
+
+def limits_note(scopes: list[str]) -> Optional[str]:
+    """What the terminal says when some workers' limits held per process only (no usable cgroups)."""
+    if "process" not in scopes:
+        return None
+    from grader.worker.cgroup import detect_support
+
+    why = detect_support().reason
+    return ("Note: memory, process and CPU limits held per process only, not for each sandbox as a whole"
+            + (f" ({why})" if why else "") + ", so code that forks could use more than its share. "
+            "Run the grader as root, or where a cgroup subtree is delegated to it, for per-sandbox limits.")
+
+
+def machine_sandbox(config) -> str:
+    """"bwrap" or "none": the sandbox a worker with `config` gets on this machine."""
+    from grader.worker.sandbox import SandboxUnavailableError, choose_sandbox
+
+    try:
+        return choose_sandbox(config)
+    except SandboxUnavailableError:
+        return "none"
+
+
+class SandboxMemory(click.ParamType):
+    """The worker's address-space limit in MB, within the limits `SandboxConfig` accepts (it says why)."""
+
+    name = "MB"
+
+    def convert(self, value, param, ctx):
+        from grader.worker.sandbox import SandboxConfig
+
+        try:
+            number = value if isinstance(value, int) else int(str(value), 10)
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number of MB", param, ctx)
+        try:
+            SandboxConfig(memory_mb=number)
+        except ValueError as exc:  # the sandbox's own rule and reason, e.g. at least 256
+            self.fail(f"{number}: {exc}", param, ctx)
+        return number
 
 
 def _sandbox_config(memory_mb: int, sandbox: str):
@@ -103,11 +182,17 @@ def main() -> None:
 
     `grade PATH...` grades submissions (a folder, a zip, a notebook or module, or a folder of
     submissions, one per student) and writes a JSON report per student.
+
+    \b
+    Examples:
+      grade submitted/ --out grades --jobs 2 --format html --format summary-html
+      grade check                   # a student: the public checks on the current folder
+      grade check --student s001    # ... and the personal case of exercise 2
     """
     grader.skip_unused_imports()  # before any command imports nbformat (and jsonschema under it)
 
 
-@main.command("grade", hidden=True)
+@main.command("grade", cls=GradeCommand, hidden=True)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", default="grades", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the reports.")
@@ -118,14 +203,16 @@ def main() -> None:
               help="Grade only shard K of N of the class (K from 1), chosen by a hash of the student id, "
                    "to split a class across CI jobs; merge with `grade report DIR... --out DIR`.")
 @click.option("--seed", type=int, default=None,
-              help="Seed for the hidden checks' random inputs (default: a fresh one, or the one of the reports already in --out).")
+              help="Seed for the hidden checks' random inputs (default: the one of the reports already in --out, "
+                   "also with --force; a fresh one for an empty --out).")
 @click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds allowed for each call into student code.")
-@click.option("--memory-mb", default=2048, show_default=True, type=click.IntRange(64, 1 << 20),
+@click.option("--memory-mb", default=2048, show_default=True, type=SandboxMemory(),
               help="Address-space limit of the student's process.")
 @click.option("--sandbox", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Use bubblewrap: when available (auto), always (on: fail without it), never (off).")
-@click.option("--force", is_flag=True, help="Regrade students whose report is already up to date.")
+@click.option("--force", is_flag=True,
+              help="Regrade students whose report is already up to date (with the same seed unless --seed).")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
 def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tuple[str, ...],
                   show_hidden: bool, gradebook: Optional[str], assignment: str, shard: Optional[tuple[int, int]],
@@ -136,11 +223,10 @@ def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tu
     from grader.errors import BadSubmissionError
     from grader.pipeline import GradingOptions
     from grader.reports.formats import ReportError
-    from grader.reports.summary import summary_table
+    from grader.reports.summary import summary_table, unreadable_lines
 
-    if seed is None:
-        seed = _existing_seed(out_dir) if not force else None
-        seed = seed if seed is not None else secrets.randbelow(2**31)
+    existing = _existing_reports(out_dir)
+    seed, seed_origin = choose_seed(seed, [r.seed for r in existing.values()], out_dir)
     options = GradingOptions(seed=seed, timeout=timeout, hidden=not public_only,
                              sandbox=_sandbox_config(memory_mb, sandbox))
     try:
@@ -150,27 +236,72 @@ def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tu
     except (BadSubmissionError, ReportError) as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(summary_table(batch.results))
+    broken = unreadable_lines(batch.results)
+    if broken:
+        click.echo("Handed in but cannot be read (no points for these files):\n  " + "\n  ".join(broken))
     _echo_written(batch.written, out_dir)
+    if batch.unwritten:
+        click.secho(f"Could not write the report of {len(batch.unwritten)} student(s): "
+                    f"{', '.join(batch.unwritten)}. Their results are in summary.json; check that {out_dir}/ "
+                    "is writable and has space, then run the same command again.", fg="red", err=True)
     if batch.skipped:
         click.echo(f"{len(batch.skipped)} report(s) were already up to date and kept (use --force to regrade).")
+    if not force:
+        crashed = regraded_after_crash(existing, [r.student for r in batch.results], batch.skipped)
+        if crashed:
+            click.echo(f"Regraded {len(crashed)} report(s) that recorded a crash ({', '.join(crashed)}): a crash "
+                       "can come from the machine (memory pressure, a killed process), so such a report is "
+                       "never kept.")
     click.echo(f"Seed {seed}. Reports in {out_dir}/ (summary.json and one <student>.json each).")
-    _sandbox_note(next((r.sandbox for r in batch.results if r.sandbox != "none"), "none"))
+    if seed_origin:
+        click.echo(seed_origin)
+    note = sandbox_note([r.sandbox for r in batch.results], machine_sandbox(options.sandbox), sandbox)
+    if note:
+        click.secho(note, fg="yellow", err=True)
+    note = limits_note([r.limits for r in batch.results])
+    if note:
+        click.secho(note, fg="yellow", err=True)
 
 
-def _existing_seed(out_dir: Path) -> Optional[int]:
-    """The seed of reports already in `out_dir`, so an interrupted batch resumes with the same inputs."""
+def choose_seed(given: Optional[int], existing: list[int], out_dir: Path) -> tuple[int, str]:
+    """The seed to grade with, and the sentence saying where it comes from ("" for --seed).
+
+    Without --seed, the reports already in `out_dir` keep theirs (their most common one), also
+    under --force: regrading then meets the same hidden inputs. Only an empty folder draws one.
+    """
+    if given is not None:
+        return given, ""
+    if existing:
+        seed = Counter(existing).most_common(1)[0][0]
+        return seed, (f"The seed is kept from the reports already in {out_dir}/ (--force too); "
+                      "--seed N gives other hidden inputs.")
+    return secrets.randbelow(2**31), "The seed is new, drawn at random; --seed N chooses one."
+
+
+def regraded_after_crash(existing: dict, graded: list[str], skipped: list[str]) -> list[str]:
+    """Students graded again because their previous report recorded a crash (never kept)."""
+    kept = set(skipped)
+    return [student for student in graded if student not in kept and student in existing
+            and any(e.kind == "crash" for e in existing[student].errors)]
+
+
+def _existing_reports(out_dir: Path) -> dict:
+    """The reports already in `out_dir`, by student: their seeds and crash events decide what the
+    terminal says. Files that are not reports are ignored here (grading overwrites or skips them)."""
     from grader.reports.json_report import read_report
 
     if not out_dir.is_dir():
-        return None
+        return {}
+    found = {}
     for path in sorted(out_dir.glob("*.json")):
         if path.name == "summary.json":
             continue
         try:
-            return read_report(path).seed
+            report = read_report(path)
         except Exception:  # not a report: ignore it
             continue
-    return None
+        found[report.student] = report
+    return found
 
 
 def _progress_printer():
@@ -270,7 +401,7 @@ def report_command(dirs: tuple[Path, ...], out_dir: Optional[Path], formats: tup
               help="Seed for the hidden checks (default: a fresh one, fixed in the bundle so regrades agree).")
 @click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds allowed for each call into student code.")
-@click.option("--memory-mb", default=2048, show_default=True, type=click.IntRange(64, 1 << 20),
+@click.option("--memory-mb", default=2048, show_default=True, type=SandboxMemory(),
               help="Address-space limit of the student's process.")
 @click.option("--student-id-field", default="sid", show_default=True,
               help="The field of Gradescope's submission metadata (users[0]) holding the id that exercise 2's "

@@ -161,8 +161,13 @@ def public_rubric_text(rubric: Rubric) -> str:
     lines += [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in public.settings.items()]
     lines += ["", "[tests]"]
     lines += [f"{json.dumps(name)} = {{ points = {_toml_value(item.points)}, "
-              f"visibility = {_toml_value(item.visibility)} }}" for name, item in public.tests.items()]
+              f"visibility = {_toml_value(item.visibility)}{_requires_text(item.requires)} }}"
+              for name, item in public.tests.items()]
     return "\n".join(lines) + "\n"
+
+
+def _requires_text(requires: tuple[str, ...]) -> str:
+    return f", requires = [{', '.join(json.dumps(r) for r in requires)}]" if requires else ""
 
 
 def pyproject_text() -> str:

@@ -53,33 +53,101 @@ def check(exercise: str, group: str, namespace: dict, hidden: bool = False, *,
     print(f"All {len(result.tests)} checks of {group} passed.")
 
 
+PERSONAL_STEM = "ex2_hand_calculation"
+
+
+def personal_test() -> Optional[str]:
+    """The name of exercise 2's personal-case check, hidden at grading (a student may run it with
+    their id), or None in a copy of the grader that ships no hidden checks (a student release)."""
+    try:
+        from grader.checks.hidden.ex2_hand_calculation import PERSONAL_TEST
+    except ModuleNotFoundError:
+        return None
+    return PERSONAL_TEST
+
+
+def where_to_run(path: Path, found: Iterable[str] = ()) -> str:
+    """What a student is told when `path` is not one submission: where `grade check` belongs."""
+    from grader.submission.exercises import EXERCISES
+
+    names = ", ".join(f"{e}.ipynb" for e in EXERCISES[:2])
+    text = (f"Nothing to check in {path}: run `grade check` in the folder holding your exercise files "
+            f"({names}, ... or the .py modules), or name that folder: `grade check FOLDER`.")
+    found = sorted(found)
+    if found:
+        text = (f"{path} holds {len(found)} folders with exercise files ({', '.join(found[:4])}); run "
+                f"`grade check` in the one holding your work, e.g. `cd {found[0]} && grade check`, "
+                f"or `grade check {found[0]}`.")
+    return text
+
+
+def personal_rubric_dir(folder: Path, exercises: tuple[str, ...]) -> Optional[Path]:
+    """The grading rubrics in `folder` with exercise 2's personal-case test made visible, so the
+    self-check runs that one hidden check, unchanged, for the id the student gives.
+
+    None when this copy of the grader cannot check it (a student release ships neither the
+    hidden check nor the reference it needs) or the rubric does not name the test.
+    """
+    from importlib import resources
+
+    from grader.checks.registry import hidden_checks_available, rubric_for
+
+    name = personal_test()
+    if PERSONAL_STEM not in exercises or name is None or not hidden_checks_available(PERSONAL_STEM):
+        return None
+    if name not in rubric_for(PERSONAL_STEM).tests:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    for exercise in exercises:
+        text = resources.files("grader").joinpath("rubric", f"{exercise}.toml").read_text("utf-8")
+        if exercise == PERSONAL_STEM:
+            text = "\n".join(line.replace('visibility = "hidden"', 'visibility = "visible"')
+                             if line.startswith(f'"{name}"') else line for line in text.splitlines())
+        (folder / f"{exercise}.toml").write_text(text + "\n", "utf-8")
+    return folder
+
+
 def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: Iterable[str] = (),
                    timeout: float = 10.0, echo: Callable[[str], None] = print) -> bool:
-    """Grade `path` with the public checks and print the outcome. True when everything passed."""
+    """Grade `path` with the public checks and print the outcome. True when everything passed.
+
+    With `student_id`, exercise 2's hand answers are also checked against that student's
+    personal case, by the grader's own check (hidden at grading, when it costs points).
+    """
+    import dataclasses
+    import tempfile
+
+    from grader.errors import BadSubmissionError
     from grader.pipeline import GradingOptions, grade_submission
     from grader.submission.discover import discover
     from grader.submission.exercises import EXERCISES
-
-    from grader.errors import BadSubmissionError
+    from grader.worker.sandbox import SandboxUnavailableError, choose_sandbox
 
     try:
         submissions = discover([Path(path)])
-    except BadSubmissionError as exc:  # nothing to check here: say what is expected, no traceback
-        echo(str(exc))
+    except BadSubmissionError:  # the instructor's wording speaks of a class; say where to run it
+        echo(where_to_run(path))
         return False
     if len(submissions) != 1:
-        echo(f"`grade check` checks one submission; {path} holds {len(submissions)}. Point it at one of them.")
+        echo(where_to_run(path, [s.name or s.student for s in submissions]))
         return False
     submission = submissions[0]
     if student_id:
-        submission = type(submission)(student=student_id, path=submission.path, kind=submission.kind)
+        # the id the personal case is built from is the one given, whatever the folder is called
+        submission = dataclasses.replace(submission, student=student_id.strip(), name="")
     chosen = tuple(exercises) or tuple(EXERCISES)
     unknown = [e for e in chosen if e not in EXERCISES]
     if unknown:
         echo(f"Unknown exercise(s): {', '.join(unknown)}. Choose from: {', '.join(EXERCISES)}.")
         return False
-    result = grade_submission(submission, GradingOptions(hidden=False, timeout=timeout, exercises=chosen))
+    options = GradingOptions(hidden=False, timeout=timeout, exercises=chosen)
+    with tempfile.TemporaryDirectory(prefix="bpg-selfcheck-") as scratch:
+        rubric_dir = personal_rubric_dir(Path(scratch), chosen) if student_id and student_id.strip() else None
+        if rubric_dir is not None:
+            options = dataclasses.replace(options, rubric_dir=rubric_dir)
+        result = grade_submission(submission, options)
     everything_ok = True
+    personal_name = personal_test() if rubric_dir is not None else None
     for ex in result.exercises:
         if ex.source is None:
             if exercises:
@@ -87,11 +155,14 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
                 everything_ok = False
             continue
         passed = sum(t.status == "passed" for t in ex.tests)
-        echo(f"{ex.name} ({ex.source}): {passed}/{len(ex.tests)} public checks passed")
+        personal = ", your personal case among them" if any(t.name == personal_name for t in ex.tests) else ""
+        echo(f"{ex.name} ({ex.source}): {passed}/{len(ex.tests)} public checks passed{personal}")
         for test in ex.tests:
             if test.status != "passed":
                 echo(_line(test))
                 everything_ok = False
+            elif ex.name == PERSONAL_STEM and test.name == personal_name:
+                echo(f"{_line(test)} (your personal case, {submission.student})")
         for cell in ex.cell_errors:
             if "line" in cell:  # a module's statement; its message starts with "line N:"
                 echo(f"  note: {cell.get('message')}; the rest of the file still ran")
@@ -101,9 +172,17 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
         echo(f"problem ({err.kind}): {err.message}")
         everything_ok = False
     if not any(ex.source for ex in result.exercises):
-        echo(f"No exercise files found in {path}. Expected files named like {EXERCISES[0]}.ipynb.")
+        if not result.errors:
+            echo(where_to_run(path))
         return False
-    if result.sandbox != "bwrap":
+    if student_id and PERSONAL_STEM in chosen and rubric_dir is None:
+        echo("(your personal case is checked when your instructor grades: this copy of the grader "
+             "cannot check it, so work it by hand with care)")
+    try:
+        machine = choose_sandbox(options.sandbox)
+    except SandboxUnavailableError:
+        machine = "none"
+    if result.sandbox != "bwrap" and machine != "bwrap":
         echo("(checked with resource limits only: bubblewrap is not installed)")
     echo("All public checks passed. Hidden checks run when your instructor grades."
          if everything_ok else "Some checks failed: see above.")

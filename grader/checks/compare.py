@@ -13,22 +13,22 @@ import numpy as np
 from grader.checks.base import Verdict, fail, ok
 
 
+# what converting a student's value to float64 may raise: each means the answer is not numbers
+CONVERSION_ERRORS = (OverflowError, ValueError, TypeError, MemoryError)
+
+
 def to_array(value: Any) -> Optional[np.ndarray]:
-    """The answer as a float64 array, or None when it is not numeric data."""
-    if isinstance(value, bool):
-        return np.array(float(value))
-    if isinstance(value, (int, float)):
-        return np.array(float(value))
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
-            return None
-        return value.astype(np.float64)
-    if isinstance(value, (list, tuple)):
-        try:
-            arr = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            return None
-        return arr
+    """The answer as a float64 array, or None when it is not numeric data (an int beyond float
+    range, a ragged list, ... included: a conversion that fails is the student's wrong answer)."""
+    try:
+        if isinstance(value, (bool, int, float)):
+            return np.array(float(value))
+        if isinstance(value, np.ndarray):
+            return value.astype(np.float64) if value.dtype.kind in "biuf" else None
+        if isinstance(value, (list, tuple)):
+            return np.array(value, dtype=np.float64)
+    except CONVERSION_ERRORS:
+        return None
     return None
 
 

@@ -216,17 +216,45 @@ def judge_stable(ctx: CheckContext, got: Any, expected: np.ndarray, what: str, c
                    lambda: nonfinite_code(got, code) if code else None)
 
 
+def degenerate_slope(numerical: np.ndarray, reference: np.ndarray, ratio: float) -> Optional[str]:
+    """Why the student's own slopes cannot confirm a derivative, or None when they can.
+
+    Two functions that compute nothing agree perfectly (zero against zero), so agreement counts
+    only where the student's slopes are as informative as the true ones on the same input: not
+    (nearly) zero where the true slope is not, and not constant where the true slope varies.
+    Both are measured against the reference's own scale.
+    """
+    num, ref = np.ravel(numerical), np.ravel(reference)
+    ref_norm, num_norm = float(np.linalg.norm(ref)), float(np.linalg.norm(num))
+    if ref_norm == 0.0:
+        return None
+    if num_norm <= ratio * ref_norm:
+        return "are zero here, where the true slope is not"
+    ref_spread = float(np.linalg.norm(ref - ref.mean())) / ref_norm
+    num_spread = float(np.linalg.norm(num - num.mean())) / num_norm
+    if ref_spread > ratio and num_spread <= ratio * ref_spread:
+        return "are the same everywhere here, where the true slope varies"
+    return None
+
+
 def numerical_verdict(ctx: CheckContext, name: str, got: Any, numerical: np.ndarray, what: str,
                       own: str, factors: Sequence[Factor] = (), z: Optional[np.ndarray] = None,
-                      own_verdict: Optional[Verdict] = None) -> Verdict:
+                      own_verdict: Optional[Verdict] = None,
+                      reference: Optional[np.ndarray] = None) -> Verdict:
     """An analytic derivative against central differences of the student's own function `own`.
 
     `own_verdict`: how `own` itself fares against the right values. When it is wrong, the two
     disagree because of it: its mistake (if named) is the diagnosis, and nothing is said about
-    the derivative, which may well be right.
+    the derivative, which may well be right. `reference`: the true derivative on the same input;
+    when the student's slopes are degenerate against it, agreement proves nothing and fails.
     """
     tol = ctx.settings["fd_tol"]
     arr = answer_array(got, what, shape=numerical.shape)
+    if reference is not None:
+        reason = degenerate_slope(numerical, reference, ctx.settings.get("fd_degenerate", 1e-3))
+        if reason is not None:
+            return fail(f"Central differences of your own {own} {reason}, so they cannot confirm {what}: "
+                        f"make {own} compute its values first.")
     err = relative_error(arr, numerical)
     if err <= tol:
         return ok()
@@ -292,21 +320,44 @@ def loss_gradient_numerical(ctx: CheckContext, name: str, y_hat: np.ndarray, y: 
 
 # ---------------------------------------------------------------- public data
 
-@fixture_builder(STEM, "activations")
-def build_activations() -> dict:
-    """Inputs for activations and derivatives, and the reference's answers on them."""
+def signed_magnitudes(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
+    """Random signs times magnitudes in [low, high]: values at least `low` away from 0."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)
+
+
+def drawn_vector_with_zero(rng: np.random.Generator) -> np.ndarray:
+    """Five sorted values: two negative, an exact 0, two positive (relu'(0) = 0 is in the
+    contract, and both signs keep "1 at 0" apart from "1 everywhere")."""
+    values = np.array([-1.0, -1.0, 1.0, 1.0]) * rng.uniform(0.1, 3.0, size=4)
+    return np.sort(np.append(values, 0.0))
+
+
+def drawn_large(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Logits of size about 1000 with mixed signs, a 0 and ties at the largest value."""
+    z = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(900.0, 1000.0, size=shape)
+    z.flat[0], z.flat[-1] = 0.0, -1000.0
+    if z.ndim == 2:  # a row whose entries all underflow after exp without the max trick
+        z[-1] = -1000.0 - rng.uniform(0.0, 2.0, size=z.shape[1])
+    return z
+
+
+@fixture_builder(STEM, "activations", draws=True)
+def build_activations(rng: Optional[np.random.Generator] = None) -> dict:
+    """Inputs for activations and derivatives, and the reference's answers on them.
+
+    Without `rng`: the published inputs. With it (grading): every input drawn from it, with
+    the same shapes and properties (off the ReLU kink, an exact 0, |z| up to 1000).
+    """
     from reference import activations as ref
 
-    rng = np.random.default_rng(2024_0201)
-
-    def away_from_zero(*shape: int) -> np.ndarray:
-        # Central differences of relu need inputs off its kink; "vec" keeps an exact 0 for relu'(0) = 0.
-        return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 3.0, size=shape)
-
-    inputs = {"vec": np.array([-2.5, -0.7, 0.0, 0.4, 1.9]), "mat": away_from_zero(3, 4),
-              "cube": away_from_zero(2, 3, 4)}
+    published = rng is None
+    rng = np.random.default_rng(2024_0201) if published else rng
+    # Central differences of relu need inputs off its kink; "vec" keeps an exact 0 for relu'(0) = 0.
+    inputs = {"vec": np.array([-2.5, -0.7, 0.0, 0.4, 1.9]) if published else drawn_vector_with_zero(rng),
+              "mat": signed_magnitudes(rng, (3, 4), 0.1, 3.0), "cube": signed_magnitudes(rng, (2, 3, 4), 0.1, 3.0)}
     large = {"vec": np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0]),
-             "mat": np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, -1000.0], [-1000.0, -999.0, -1000.0]])}
+             "mat": np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, -1000.0], [-1000.0, -999.0, -1000.0]])} \
+        if published else {"vec": np.sort(drawn_large(rng, (5,))), "mat": drawn_large(rng, (3, 3))}
     expected = {name: {case: getattr(ref, name)(z) for case, z in inputs.items()}
                 for name in ACTIVATIONS + DERIVATIVES}
     expected["softmax_jacobian"] = {case: ref.softmax_jacobian(inputs[case]) for case in ("vec", "mat")}
@@ -315,24 +366,56 @@ def build_activations() -> dict:
     return {"inputs": inputs, "large": large, "expected": expected, "stable": stable}
 
 
-@fixture_builder(STEM, "losses")
-def build_losses() -> dict:
-    """(y_hat, y) pairs for each loss, edge cases with probabilities exactly 0 and 1, and answers."""
+def drawn_tie(rng: np.random.Generator) -> dict:
+    """A (2, 2) regression case where half the predictions equal their targets (mae' = 0 there)."""
+    y = rng.normal(size=(2, 2))
+    y_hat = y + signed_magnitudes(rng, (2, 2), 0.1, 1.0)
+    y_hat[[0, 1], [0, 1]] = y[[0, 1], [0, 1]]
+    return {"y_hat": y_hat, "y": y}
+
+
+def drawn_edges(rng: np.random.Generator) -> tuple[dict, dict]:
+    """BCE and CCE cases with predictions exactly 0 and 1, right and wrong."""
+    y = rng.integers(0, 2, size=(3, 2)).astype(np.float64)
+    y_hat = np.where(rng.uniform(size=(3, 2)) < 0.5, y, rng.uniform(0.05, 0.95, size=(3, 2)))
+    y_hat[0] = y[0]  # exactly right where the target is 0 and where it is 1
+    y_hat[0, 0], y[0, 0], y_hat[0, 1], y[0, 1] = 0.0, 0.0, 1.0, 1.0
+    classes = np.eye(3)[rng.permutation(3)]
+    probabilities = classes.copy()
+    middle = rng.uniform(0.1, 0.9)
+    probabilities[1] = np.roll([middle, 1.0 - middle, 0.0], int(np.argmax(classes[1])))
+    return {"y_hat": y_hat, "y": y}, {"y_hat": probabilities, "y": classes}
+
+
+@fixture_builder(STEM, "losses", draws=True)
+def build_losses(rng: Optional[np.random.Generator] = None) -> dict:
+    """(y_hat, y) pairs for each loss, edge cases with probabilities exactly 0 and 1, and answers.
+
+    Without `rng`: the published cases; with it (grading): all drawn from it, same properties.
+    """
     from reference import activations as act
     from reference import losses as ref
 
-    rng = np.random.default_rng(2024_0202)
+    published = rng is None
+    rng = np.random.default_rng(2024_0202) if published else rng
     y_hat = rng.normal(size=(3, 2))
     # Every |y_hat - y| >= 0.1 keeps mae off its kink for central differences.
     regression = {"y_hat": y_hat, "y": y_hat + rng.choice([-1.0, 1.0], size=(3, 2)) * rng.uniform(0.1, 1.0, (3, 2))}
-    tie = {"y_hat": np.array([[0.5, -1.0], [2.0, 0.0]]), "y": np.array([[0.5, 1.0], [1.0, 0.0]])}
-    binary = {"y_hat": rng.uniform(0.05, 0.95, size=(3, 2)), "y": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])}
-    classes = {"y_hat": act.softmax(rng.normal(size=(4, 3))), "y": np.eye(3)[[0, 2, 1, 2]]}
+    tie = {"y_hat": np.array([[0.5, -1.0], [2.0, 0.0]]), "y": np.array([[0.5, 1.0], [1.0, 0.0]])} \
+        if published else drawn_tie(rng)
+    binary = {"y_hat": rng.uniform(0.05, 0.95, size=(3, 2)),
+              "y": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) if published
+              else rng.integers(0, 2, size=(3, 2)).astype(np.float64)}
+    classes = {"y_hat": act.softmax(rng.normal(size=(4, 3))),
+               "y": np.eye(3)[[0, 2, 1, 2] if published else rng.integers(0, 3, size=4)]}
+    if published:
+        binary_edge = {"y_hat": np.array([[0.0, 1.0], [0.3, 1.0], [0.0, 0.7]]),
+                       "y": np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])}
+        classes_edge = {"y_hat": np.array([[1.0, 0.0, 0.0], [0.2, 0.8, 0.0], [0.0, 0.0, 1.0]]), "y": np.eye(3)}
+    else:
+        binary_edge, classes_edge = drawn_edges(rng)
     cases = {"regression": regression, "tie": tie, "binary": binary, "classes": classes,
-             "binary_edge": {"y_hat": np.array([[0.0, 1.0], [0.3, 1.0], [0.0, 0.7]]),
-                             "y": np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])},
-             "classes_edge": {"y_hat": np.array([[1.0, 0.0, 0.0], [0.2, 0.8, 0.0], [0.0, 0.0, 1.0]]),
-                              "y": np.eye(3)}}
+             "binary_edge": binary_edge, "classes_edge": classes_edge}
     expected = {}
     for name in LOSSES:
         case = cases[LOSS_CASE[name]]
@@ -344,19 +427,33 @@ def build_losses() -> dict:
     return {"cases": cases, "expected": expected}
 
 
-@fixture_builder(STEM, "deltas")
-def build_deltas() -> dict:
-    """Logits and targets for the fused deltas, ordinary and with |z| = 1000, and answers."""
+@fixture_builder(STEM, "deltas", draws=True)
+def build_deltas(rng: Optional[np.random.Generator] = None) -> dict:
+    """Logits and targets for the fused deltas, ordinary and with |z| = 1000, and answers.
+
+    Without `rng`: the published cases; with it (grading): all drawn from it, same properties.
+    """
     from reference import losses as ref
 
-    rng = np.random.default_rng(2024_0203)
-    cases = {"binary_logits": {"z": 2.0 * rng.normal(size=(3, 2)), "y": np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])},
-             "class_logits": {"z": 2.0 * rng.normal(size=(4, 3)), "y": np.eye(3)[[1, 0, 2, 1]]},
-             "binary_large": {"z": np.array([[1000.0, -1000.0], [-1000.0, 1000.0], [3.0, -2.0]]),
-                              "y": np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])},
-             "class_large": {"z": np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 999.0],
-                                            [-1000.0, -1000.0, -1000.0]]),
-                             "y": np.eye(3)[[0, 2, 1]]}}
+    published = rng is None
+    rng = np.random.default_rng(2024_0203) if published else rng
+    if published:
+        binary_y, class_rows = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), [1, 0, 2, 1]
+    else:
+        binary_y, class_rows = rng.integers(0, 2, size=(3, 2)).astype(np.float64), rng.integers(0, 3, size=4)
+    cases = {"binary_logits": {"z": 2.0 * rng.normal(size=(3, 2)), "y": binary_y},
+             "class_logits": {"z": 2.0 * rng.normal(size=(4, 3)), "y": np.eye(3)[class_rows]}}
+    if published:
+        cases["binary_large"] = {"z": np.array([[1000.0, -1000.0], [-1000.0, 1000.0], [3.0, -2.0]]),
+                                 "y": np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])}
+        cases["class_large"] = {"z": np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 999.0],
+                                               [-1000.0, -1000.0, -1000.0]]),
+                                "y": np.eye(3)[[0, 2, 1]]}
+    else:
+        binary_z = drawn_large(rng, (3, 2))
+        binary_z[-1] = 3.0 * rng.normal(size=2)  # one ordinary row beside the extreme ones
+        cases["binary_large"] = {"z": binary_z, "y": rng.integers(0, 2, size=(3, 2)).astype(np.float64)}
+        cases["class_large"] = {"z": drawn_large(rng, (3, 3)), "y": np.eye(3)[rng.permutation(3)]}
     expected = {"sigmoid_bce_delta": ref.sigmoid_bce_delta(**cases["binary_logits"]),
                 "softmax_cce_delta": ref.softmax_cce_delta(**cases["class_logits"]),
                 "sigmoid_bce_delta_large": ref.sigmoid_bce_delta(**cases["binary_large"]),
@@ -394,7 +491,7 @@ def _register_numerical(activation: str) -> None:
         own = judge_activation(ctx, activation, z, own_value, data["expected"][activation]["mat"],
                                f"{activation}(z) for z of {shape_text(z)}")
         return numerical_verdict(ctx, name, got, slope, f"{name}(z) for z of {shape_text(z)}",
-                                 activation, [SIGN], z=z, own_verdict=own)
+                                 activation, [SIGN], z=z, own_verdict=own, reference=data["expected"][name]["mat"])
 
 
 for _name in ELEMENTWISE:
@@ -430,14 +527,14 @@ def softmax_stable(ctx: CheckContext) -> Verdict:
 @register(STEM, "softmax_jacobian.numerical", needs=("softmax_jacobian", "softmax"),
           hint="J[i, j] = d s_i / d z_j = s_i (delta_ij - s_j); for (B, C) input return one (C, C) matrix per row.")
 def softmax_jacobian_numerical_check(ctx: CheckContext) -> Verdict:
-    inputs = ctx.fixture("activations")["inputs"]
+    data = ctx.fixture("activations")
     for case in ("vec", "mat"):
-        z = inputs[case]
+        z = data["inputs"][case]
         numerical = softmax_jacobian_numerical(ctx, z)
         got = ctx.call("softmax_jacobian", z)
         verdict = numerical_verdict(ctx, "softmax_jacobian", got, numerical,
                                     f"softmax_jacobian(z) for z of {shape_text(z)}", "softmax",
-                                    [SIGN])
+                                    [SIGN], reference=data["expected"]["softmax_jacobian"][case])
         if not verdict.passed:
             return verdict
     return ok()
@@ -486,7 +583,8 @@ def _register_loss(name: str) -> None:
                          f"{name}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}")
         return numerical_verdict(ctx, grad, got, numerical,
                                  f"{grad}(y_hat, y) for y_hat of {shape_text(case['y_hat'])}", name,
-                                 loss_gradient_factors(grad, n), own_verdict=own)
+                                 loss_gradient_factors(grad, n), own_verdict=own,
+                                 reference=data["expected"][grad])
 
 
 for _name in LOSSES:

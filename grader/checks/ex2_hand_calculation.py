@@ -11,6 +11,7 @@ numbers count too. The checks of
 """
 from __future__ import annotations
 
+import ast
 import math
 from typing import Any, Mapping, Sequence
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.compare import describe, relative_error, to_array
-from grader.checks.ex1_activations_losses import AnswerError, answer_array, answer_scalar, register
+from grader.checks.ex1_activations_losses import AnswerError, answer_array, answer_scalar, degenerate_slope, register
 from grader.checks.fixtures import fixture_builder
 from grader.diagnosis.layout import transposed_code
 from grader.diagnosis.scale import SIGN, log2_factors, match_scale
@@ -60,12 +61,21 @@ def build_lecture() -> dict:
             "printed": dict(ref.LECTURE_PRINTED)}
 
 
-@fixture_builder(STEM, "other")
-def build_other() -> dict:
-    """A second case, label 0 and mixed signs, with its exact chain."""
+@fixture_builder(STEM, "other", draws=True)
+def build_other(rng: np.random.Generator | None = None) -> dict:
+    """A second case, label 0 and mixed signs, with its exact chain.
+
+    Without `rng`: the published case; with it (grading): a case of the same kind drawn from it.
+    """
     from reference import hand_network as ref
 
-    x, V, w, y = np.array([0.2, 0.9]), np.array([[0.3, -0.6], [-0.4, 0.8]]), np.array([-1.2, 0.7]), 0
+    if rng is None:
+        x, V, w, y = np.array([0.2, 0.9]), np.array([[0.3, -0.6], [-0.4, 0.8]]), np.array([-1.2, 0.7]), 0
+    else:  # each of V's columns and w hold one positive and one negative entry, as published
+        x = rng.uniform(0.1, 1.0, size=2)
+        V = rng.uniform(0.2, 1.0, size=(2, 2)) * np.array([[1.0, -1.0], [-1.0, 1.0]])
+        w = rng.uniform(0.3, 1.5, size=2) * rng.permutation([1.0, -1.0])
+        y = 0
     return {"case": {"x": x, "V": V, "w": w, "y": y}, "exact": ref.forward_backward_221(x, V, w, y)}
 
 
@@ -246,12 +256,19 @@ def numerical_gradients(ctx: CheckContext, x: np.ndarray, V: np.ndarray, w: np.n
     return grad_w, grad_V
 
 
-def gradient_verdict(got: np.ndarray, numerical: np.ndarray, key: str, tol: float, dtol: float) -> Verdict:
+def gradient_verdict(got: np.ndarray, numerical: np.ndarray, key: str, tol: float, dtol: float,
+                     reference: np.ndarray | None = None, degenerate: float = 1e-3) -> Verdict:
     """grad_w or grad_V against central differences of the student's own loss.
 
     A ratio -1 is sign_flipped; ln 2 or 1/ln 2 is log_base_2 (the loss uses log2, its gradient
-    the natural log, or the reverse); grad_V transposed is transposed.
+    the natural log, or the reverse); grad_V transposed is transposed. `reference`: the true
+    gradient on the same case; a loss that does not move where the true one does confirms nothing.
     """
+    if reference is not None:
+        reason = degenerate_slope(numerical, reference, degenerate)
+        if reason is not None:
+            return fail(f"Central differences of your own loss {reason}, so they cannot confirm {key}: "
+                        "make forward_backward_221 compute the loss from its arguments first.")
     err = relative_error(got, numerical)
     if err <= tol:
         return ok()
@@ -267,19 +284,116 @@ def gradient_verdict(got: np.ndarray, numerical: np.ndarray, key: str, tol: floa
 def gradcheck(ctx: CheckContext) -> Verdict:
     s = ctx.settings
     for fixture in ("lecture", "other"):
-        x, V, w, y = case_arguments(ctx.fixture(fixture)["case"])
+        data = ctx.fixture(fixture)
+        x, V, w, y = case_arguments(data["case"])
         answers = answer_dict(ctx.call("forward_backward_221", x, V, w, y), "forward_backward_221(x, V, w, y)")
         got_w = answer_array(answers.get("grad_w"), "the 'grad_w' entry", shape=(2,))
         got_V = answer_array(answers.get("grad_V"), "the 'grad_V' entry", shape=(2, 2))
         num_w, num_V = numerical_gradients(ctx, x, V, w, y)
         for got, numerical, key in ((got_w, num_w, "grad_w"), (got_V, num_V, "grad_V")):
-            verdict = gradient_verdict(got, numerical, key, s["fd_tol"], s["diagnosis_tol"])
+            verdict = gradient_verdict(got, numerical, key, s["fd_tol"], s["diagnosis_tol"],
+                                       reference=data["exact"][key], degenerate=s.get("fd_degenerate", 1e-3))
             if not verdict.passed:
                 return verdict
     return ok()
 
 
 # ---------------------------------------------------------------- HAND_ANSWERS
+
+HAND_NAME = "HAND_ANSWERS"
+WRITE_NUMBERS = ("Write the numbers you worked by hand as literals, e.g. "
+                 'HAND_ANSWERS = {"z": [0.123, -0.456], "z_out": 0.789, ...}, not code that computes them.')
+
+
+def literal_number(node: ast.AST) -> bool:
+    """A number written out: 0.25, -1e-3, 7 (not a bool, a name, a call or arithmetic)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def literal_numbers(node: ast.AST) -> bool:
+    """A number, or a (nested) list or tuple of numbers, written out."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(literal_numbers(item) for item in node.elts)
+    return literal_number(node)
+
+
+def hand_answers_node(cells: Sequence[str]) -> tuple[ast.AST | None, str]:
+    """The value of the last top-level `HAND_ANSWERS = ...` in the source, or None and why.
+
+    Cells are parsed one at a time (a notebook cell that does not parse is skipped; the worker
+    skips it too). An augmented or unpacking assignment at the top level replaces the value
+    with something computed, so it counts as the last assignment, with no literal value.
+    """
+    value: ast.AST | None = None
+    found = False
+    for text in cells:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign):
+                names = [t for t in statement.targets if isinstance(t, ast.Name) and t.id == HAND_NAME]
+                nested = [n for t in statement.targets if not isinstance(t, ast.Name)
+                          for n in ast.walk(t) if isinstance(n, ast.Name) and n.id == HAND_NAME]
+                if names:
+                    found, value = True, statement.value
+                elif nested:
+                    found, value = True, None
+            elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and \
+                    isinstance(statement.target, ast.Name) and statement.target.id == HAND_NAME:
+                found = True
+                value = statement.value if isinstance(statement, ast.AnnAssign) else None
+    if not found:
+        return None, f"{HAND_NAME} is not assigned at the top level of the file."
+    if value is None:
+        return None, f"{HAND_NAME} is computed, not written out."
+    return value, ""
+
+
+def written_answers(cells: Sequence[str]) -> tuple[dict | None, str]:
+    """`HAND_ANSWERS` as written in the source when it is a literal dict of numbers, else None and why."""
+    node, problem = hand_answers_node(cells)
+    if node is None:
+        return None, problem
+    if not isinstance(node, ast.Dict) or any(k is None for k in node.keys):
+        return None, f"{HAND_NAME} is not written as a dict of numbers."
+    computed = [k.value if isinstance(k, ast.Constant) else "?" for k, v in zip(node.keys, node.values)
+                if not (isinstance(k, ast.Constant) and isinstance(k.value, str)) or not literal_numbers(v)]
+    if computed:
+        shown = ", ".join(str(k) for k in computed[:4]) + (" ..." if len(computed) > 4 else "")
+        return None, f"{HAND_NAME} has values that are not numbers written out ({shown})."
+    try:
+        return ast.literal_eval(node), ""
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None, f"{HAND_NAME} is not written as a dict of numbers."
+
+
+def same_answers(written: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
+    """The worker's HAND_ANSWERS holds exactly the numbers written in the source."""
+    if set(written) != set(given):
+        return False
+    for key in written:
+        a, b = to_array(written[key]), to_array(given[key])
+        if a is None or b is None or a.shape != b.shape or not np.array_equal(a, b):
+            return False
+    return True
+
+
+def hand_written_verdict(ctx: CheckContext, answers: Mapping[str, Any]) -> Verdict | None:
+    """A failing Verdict when HAND_ANSWERS is not numbers written as literals; None when it is
+    (or when this run has no source to read, e.g. a notebook's own kernel)."""
+    if ctx.source_cells is None:
+        return None
+    written, problem = written_answers(ctx.source_cells)
+    if written is None:
+        return fail(f"{problem} {WRITE_NUMBERS}")
+    if not same_answers(written, answers):
+        return fail(f"{HAND_NAME} is changed by code after it is written out. {WRITE_NUMBERS}")
+    return None
+
 
 def hand_answers(ctx: CheckContext) -> Any:
     """The submission's module-level HAND_ANSWERS, as plain data (the worker's `value` op)."""
@@ -304,4 +418,29 @@ def hand_answers_complete(ctx: CheckContext) -> Verdict:
     if problems:
         return fail("HAND_ANSWERS is incomplete: " + "; ".join(problems) + ".",
                     fraction=(len(KEYS) - len(problems)) / len(KEYS))
+    not_written = hand_written_verdict(ctx, answers)
+    if not_written is not None:
+        return not_written
+    broken = inconsistent_sigmoids(answers, 2.0 * ctx.settings["hand_atol"])
+    if broken:
+        return fail(f"HAND_ANSWERS is not worked through: {'; '.join(broken)}. "
+                    "Work each value from the ones before it.")
     return ok()
+
+
+def inconsistent_sigmoids(answers: Mapping[str, Any], atol: float) -> list[str]:
+    """The steps h = sigma(z) and y_hat = sigma(z_out) that the answers break.
+
+    They hold for any case, so a complete answer sheet of placeholders (zeros) is told apart
+    from one worked by hand without the personal case. `atol` allows for rounding at each step
+    (sigma' <= 1/4, so a rounded input moves the output by less than the rounding itself).
+    """
+    def sigmoid(t: np.ndarray) -> np.ndarray:
+        return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+    broken = []
+    for out, inp in (("h", "z"), ("y_hat", "z_out")):
+        got, want = key_value(answers, out), sigmoid(key_value(answers, inp))
+        if not np.allclose(got, want, rtol=0.0, atol=atol):
+            broken.append(f"{out} is not sigma({inp})")
+    return broken

@@ -12,12 +12,18 @@ transposed dW or the layers in reverse order, or a mistaken variant of the right
 hidden deltas' act'(Z) left out, replaced or taken of A; an activation applied twice; softmax
 over the wrong axis). Public fixtures carry the variants of their cases as data.
 
+A gradient check needs slopes that are not all ~0 (else any backward agrees with a constant
+forward). `backward.backpropagation` times backward against forward on a network of a few
+thousand parameters: finite differences cost one or two forwards per parameter, backpropagation
+a few in all; the value tests count (rubric `requires`) only when it passes.
+
 The helpers (cases, reading answers, directional slopes, diagnosis) are shared with the
 hidden checks in `grader/checks/hidden/ex3_mlp_backprop.py`.
 """
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -342,12 +348,26 @@ def directional_slopes(ctx: CheckContext, case: MLPCase, tensors: list[np.ndarra
     return slopes, None
 
 
+def degenerate(slopes: list[Slope], min_slope: float) -> bool:
+    """True when the slopes by differences are all ~0 together (their norm at most `min_slope`).
+
+    A random case of a real network has slopes of order 0.1 along random unit directions; a
+    loss that ignores the parameters has none, and any backward would "agree" with it.
+    """
+    return float(np.linalg.norm([s.numeric for s in slopes])) <= min_slope
+
+
 def judge_slopes(slopes: list[Slope], case: MLPCase, settings: dict, what: str, *, reveal: bool = True) -> Verdict:
     """Pass when every tensor's slope agrees; otherwise name the tensors and, if certain, the mistake.
 
     With `reveal=False` (hidden checks) the slopes themselves are left out of the feedback.
     """
     rtol, atol = settings.get("gradcheck_rtol", 1e-5), settings.get("gradcheck_atol", 1e-9)
+    if degenerate(slopes, settings.get("gradcheck_min_slope", 1e-6)):
+        # Both sides ~0 agree for any backward (a constant forward and a zero stub): no evidence.
+        return fail(f"The mean {case.loss} loss of your forward does not change when the parameters move "
+                    f"({case.label()}), so there is no slope to check backward against: forward must "
+                    "compute the network's output from params and X.")
     wrong = [s for s in slopes if not s.agrees(rtol, atol)]
     if not wrong:
         return ok()
@@ -488,12 +508,15 @@ def mistaken_answers(params: Params, X: np.ndarray, Y: np.ndarray, hidden: str, 
             "backward_variants": [list(v) for v in variants.mlp_backward_variants(params, X, Y, hidden, output, loss)]}
 
 
-@fixture_builder(STEM, "cases")
-def build_cases() -> dict:
-    """One fixed two-layer case per hidden activation and output/loss pair, with the reference's answers."""
+@fixture_builder(STEM, "cases", draws=True)
+def build_cases(rng: Optional[np.random.Generator] = None) -> dict:
+    """One two-layer case per hidden activation and output/loss pair, with the reference's answers.
+
+    Without `rng`: the published cases; with it (grading): cases of the same kind drawn from it.
+    """
     from reference import mlp
 
-    rng = np.random.default_rng(20240302)
+    rng = np.random.default_rng(20240302) if rng is None else rng
     cases = []
     for hidden in HIDDEN_ACTIVATIONS:
         for output, loss in OUTPUT_LOSS_PAIRS:
@@ -794,3 +817,87 @@ def register_gradcheck(hidden: str) -> None:
 
 for _hidden in HIDDEN_ACTIVATIONS:
     register_gradcheck(_hidden)
+
+
+# Backpropagation, not numerical differentiation: what backward costs against forward.
+
+@dataclass(frozen=True)
+class CostMeasurement:
+    """Shortest wall-clock seconds of `forward` and of `backward` on one network, timed in the grader."""
+
+    parameters: int
+    sizes: tuple[int, ...]
+    forward_s: float
+    backward_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.backward_s / max(self.forward_s, 1e-9)
+
+
+def numerical_differentiation(cost: CostMeasurement, ratio_max: float, floor_s: float) -> bool:
+    """True when backward costs like finite differences: more than `ratio_max` forward calls
+    and more than `floor_s` seconds.
+
+    Backpropagation costs a few forward passes; finite differences cost one or two forward
+    passes per parameter (thousands here). Both timings are minima over repeated calls, so
+    machine load (which slows both) cannot flip the verdict; the floor keeps an honest but
+    slow loop over the entries (milliseconds on this network) from ever counting.
+    """
+    return cost.ratio > ratio_max and cost.backward_s > floor_s
+
+
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = run()
+    return time.perf_counter() - started, value
+
+
+def backward_cost(ctx: CheckContext, case: MLPCase, repeats: int, limit_s: float) -> tuple[Optional[CostMeasurement], Optional[Verdict]]:
+    """Forward timed `repeats` times, backward up to `repeats` times (stopping once one call is
+    cheaper than `limit_s`: the minimum can only fall), each call alone so no queue is timed."""
+    forward_times, cache = [], None
+    for _ in range(repeats):
+        name, args, kwargs = forward_call(case)
+        seconds, value = timed(lambda: ctx.call(name, *args, **kwargs))
+        _, cache, problem = read_forward(value, case)
+        if problem is not None:
+            return None, problem
+        forward_times.append(seconds)
+    backward_times = []
+    for _ in range(repeats):
+        name, args, kwargs = backward_call(case, cache)
+        seconds, value = timed(lambda: ctx.call(name, *args, **kwargs))
+        _, problem = read_grads(value, case.depth)
+        if problem is not None:
+            return None, problem
+        backward_times.append(seconds)
+        if seconds <= limit_s:
+            break
+    parameters = sum(p.size for p in flat_params(case.params))
+    return CostMeasurement(parameters, tuple(case.sizes), min(forward_times), min(backward_times)), None
+
+
+@check(STEM, "backward.backpropagation", needs=("forward", "backward"), timeout=30.0,
+       hint="Compute the gradients by the chain rule, layer by layer from the output back "
+            "(one pass, a few matrix products per layer), not by perturbing each parameter.")
+def backward_backpropagation(ctx: CheckContext) -> Verdict:
+    """backward on a network of a few thousand parameters costs a few forwards, not 2P of them."""
+    rng = ctx.rng
+    sizes = [int(n) for n in ctx.settings.get("cost_sizes", (96, 48, 10))]
+    batch = int(ctx.settings.get("cost_batch", 2))
+    ratio_max = float(ctx.settings.get("cost_ratio_max", 60.0))
+    floor_s = float(ctx.settings.get("cost_floor_s", 0.05))
+    case = MLPCase(random_params(rng, sizes), rng.standard_normal((batch, sizes[0])),
+                   random_targets(rng, "cce", batch, sizes[-1]), "tanh", "softmax", "cce")
+    cost, problem = backward_cost(ctx, case, int(ctx.settings.get("cost_repeats", 3)), floor_s)
+    if problem is not None:
+        return problem
+    if not numerical_differentiation(cost, ratio_max, floor_s):
+        return ok()
+    network = "-".join(str(n) for n in cost.sizes)
+    return fail(f"backward calls forward per parameter: this is numerical differentiation, not backpropagation. "
+                f"On a {network} network ({cost.parameters:,} parameters, batch {batch}) one backward took "
+                f"{cost.backward_s * 1000:.0f} ms, {cost.ratio:.0f} times one forward "
+                f"({cost.forward_s * 1000:.1f} ms); backpropagation costs a few forward passes, finite "
+                "differences one or two per parameter. Use the recipe: " + HIDDEN_RECIPE + ".")

@@ -7,9 +7,11 @@ instead of costing the student points silently.
 from __future__ import annotations
 
 import copy
+import json
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 from grader.checks.base import Check, CheckContext, Transport
@@ -19,6 +21,7 @@ from grader.rubric import Rubric
 
 # Exercises ask for hand-written gradients: frameworks that would do the work are blocked.
 FORBIDDEN_MODULES = ("torch", "jax", "jaxlib", "autograd", "tensorflow", "mxnet", "tinygrad", "micrograd")
+MAX_SOURCE_BYTES = 16 * 2**20  # a staged file is never larger (see worker.sandbox)
 
 
 @dataclass
@@ -88,15 +91,45 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
     return _result(check, rubric, status, verdict.credit, verdict.feedback, verdict.diagnosis)
 
 
+def read_source_cells(folder: Optional[Path], exercise: str) -> Optional[tuple[str, ...]]:
+    """The staged exercise's source, read here in the grader: a module's text as one entry, a
+    notebook's code cells one entry each; None when the folder or file is not there.
+
+    The worker runs a copy of the staged folder, so nothing the student's code does changes
+    what is read here.
+    """
+    if folder is None:
+        return None
+    module, notebook = Path(folder) / f"{exercise}.py", Path(folder) / f"{exercise}.cells.json"
+    try:
+        if module.is_file() and module.stat().st_size <= MAX_SOURCE_BYTES:
+            return (module.read_text("utf-8"),)
+        if notebook.is_file() and notebook.stat().st_size <= MAX_SOURCE_BYTES:
+            cells = json.loads(notebook.read_text("utf-8")).get("cells", [])
+            return tuple(str(cell.get("source", "")) for cell in cells if isinstance(cell, dict))
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return None
+
+
+def is_grading_run(rubric: Rubric, checks: list[Check]) -> bool:
+    """Without an explicit answer: a run with hidden checks is the instructor's."""
+    return any(rubric.tests[c.name].visibility == "hidden" for c in checks if c.name in rubric.tests)
+
+
 def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks: list[Check],
                  source: Optional[str], seed: int = 0, student_id: str = "", timeout: float = 10.0,
                  budget: float = 120.0, errors: Optional[list[GradingError]] = None,
-                 absent_reason: str = "", load_timeout: float = 30.0) -> ExerciseResult:
+                 absent_reason: str = "", load_timeout: float = 30.0, folder: Optional[Path] = None,
+                 grading: Optional[bool] = None) -> ExerciseResult:
     """Load the exercise in the worker, run `checks` in order, and score them with `rubric`.
 
     `timeout` bounds each call into student code; `budget` bounds the whole exercise, after which
     the remaining tests are marked timeout instead of running. `absent_reason` says why `source`
-    is None when the file exists but could not be read.
+    is None when the file exists but could not be read. `folder`: the staged submission folder,
+    whose `<exercise>.py` or `<exercise>.cells.json` checks may read (`ctx.source_cells`).
+    `grading`: True for the instructor's run, where public checks draw fresh inputs from `seed`;
+    False for a self-check (the published fixtures); None: True when `checks` include hidden ones.
     """
     errors = errors if errors is not None else []
     result = ExerciseResult(name=exercise, source=source)
@@ -118,7 +151,9 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
     errors.extend(cell_events(loaded.cell_errors, exercise, source))
     # a deep copy: rubrics are shared across a batch, and a check must not change the next student's
     ctx = CheckContext(exercise=exercise, transport=transport, seed=seed, student_id=student_id,
-                       timeout=timeout, settings=copy.deepcopy(rubric.settings))
+                       timeout=timeout, settings=copy.deepcopy(rubric.settings),
+                       fresh_fixtures=is_grading_run(rubric, checks) if grading is None else grading,
+                       source_cells=read_source_cells(folder, exercise))
     started = time.monotonic()
     for chk in checks:
         if time.monotonic() - started > budget:

@@ -1,9 +1,10 @@
 """The class summary for instructors: `DIR/summary.html`.
 
-From the same numbers as `summary.json` (`summary.summarize`): the score distribution, each
-exercise's mean, the pass rate of every test (hardest first, with the diagnosis seen most often
-on it), the most common diagnoses in words, grading problems, and a row per student linking to
-their feedback page when one was written. With matplotlib (the `instructor` extra) the
+From the same numbers as `summary.json` (`summary.summarize`), in the order an instructor looks
+for them: the score distribution, a row per student linking to their feedback page when one was
+written, the most common diagnoses in words, each exercise's mean, grading problems, and the
+pass rate of every test (hardest first, with the diagnosis seen most often on it). Long lists
+show their first rows and fold the rest into <details>, so the page stays a few screens tall. With matplotlib (the `instructor` extra) the
 distribution and the exercise means are also drawn as inline SVG; without it the page has the
 same tables and still renders.
 """
@@ -25,6 +26,9 @@ from grader.results import SubmissionResult
 SUMMARY_FILE = "summary.html"
 FEEDBACK_FOLDER = "feedback"
 BINS = 10  # histogram bins of 10 percentage points
+HARDEST_SHOWN = 8  # tests listed open; the full list is folded
+DIAGNOSES_SHOWN = 5  # diagnoses listed open; the rest are folded
+STUDENTS_OPEN = 40  # a larger class's table starts folded
 
 
 def _percent(score: float, max_score: float) -> float:
@@ -108,29 +112,39 @@ def _exercises(results: Sequence[SubmissionResult]) -> str:
     rows = "".join(f'<tr><th scope="row">{esc(name)}</th><td class="num">{mean:.2f} / {top:g}</td>'
                    f"<td>{meter(mean / top if top else 0, f'{_percent(mean, top):.0f}%', small=True)}"
                    f' {_percent(mean, top):.0f}%</td></tr>' for name, mean, top in means)
-    return ('<section aria-labelledby="ex-h"><h2 id="ex-h">Exercises</h2>'
-            + _figure(svg, "Mean score per exercise, in percent of its points.")
-            + '<table><caption class="sr-only">Mean score per exercise</caption><thead><tr>'
-              '<th scope="col">Exercise</th><th scope="col" class="num">Mean</th><th scope="col">Share</th></tr>'
-              f"</thead><tbody>{rows}</tbody></table></section>")
+    figure = _figure(svg, "Mean score per exercise, in percent of its points.")
+    table = ('<table><caption class="sr-only">Mean score per exercise</caption><thead><tr>'
+             '<th scope="col">Exercise</th><th scope="col" class="num">Mean</th><th scope="col">Share</th></tr>'
+             f"</thead><tbody>{rows}</tbody></table>")
+    # As with the distribution: beside the chart, the table is folded away.
+    return ('<section aria-labelledby="ex-h"><h2 id="ex-h">Exercises</h2>' + figure
+            + (f"<details><summary>As a table</summary>{table}</details>" if figure else table) + "</section>")
 
 
-def _tests(results: Sequence[SubmissionResult]) -> str:
-    rows = []
-    for row in pass_rate_rows(results):
+def _test_rows(rows: Sequence[dict]) -> str:
+    cells = []
+    for row in rows:
         common = row["diagnoses"].most_common(1)
         diagnosis = f"<code>{esc(common[0][0])}</code> ×{common[0][1]}" if common else ""
         rate = row["rate"]
-        rows.append(f'<tr><td>{esc(row["exercise"])}</td><td><code>{esc(row["test"])}</code></td>'
-                    f'<td>{esc(row["visibility"])}</td>'
-                    f'<td class="num">{rate:.0%} <span class="muted">({row["passed"]}/{row["graded"]})</span></td>'
-                    f"<td>{meter(rate, f'{rate:.0%} passed', small=True)}</td><td>{diagnosis}</td></tr>")
-    return ('<section aria-labelledby="tests-h"><h2 id="tests-h">Pass rate per test</h2>'
-            '<details open><summary>All tests, hardest first</summary>'
-            '<table><thead><tr><th scope="col">Exercise</th><th scope="col">Test</th><th scope="col">Visibility</th>'
-            '<th scope="col" class="num">Passed</th><th scope="col"><span class="sr-only">Bar</span></th>'
-            '<th scope="col">Most common diagnosis</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></details></section>")
+        cells.append(f'<tr><td>{esc(row["exercise"])}</td><td><code>{esc(row["test"])}</code></td>'
+                     f'<td>{esc(row["visibility"])}</td>'
+                     f'<td class="num">{rate:.0%} <span class="muted">({row["passed"]}/{row["graded"]})</span></td>'
+                     f"<td>{meter(rate, f'{rate:.0%} passed', small=True)}</td><td>{diagnosis}</td></tr>")
+    return ('<div class="scroll"><table><thead><tr><th scope="col">Exercise</th><th scope="col">Test</th>'
+            '<th scope="col">Visibility</th><th scope="col" class="num">Passed</th>'
+            '<th scope="col"><span class="sr-only">Bar</span></th><th scope="col">Most common diagnosis</th>'
+            f"</tr></thead><tbody>{''.join(cells)}</tbody></table></div>")
+
+
+def _tests(results: Sequence[SubmissionResult]) -> str:
+    rows = pass_rate_rows(results)
+    hardest = [row for row in rows if row["rate"] < 1.0][:HARDEST_SHOWN]
+    lead = (f"<p>The {len(hardest)} hardest of {len(rows)} tests:</p>" + _test_rows(hardest) if hardest
+            else f"<p>All {len(rows)} tests passed for every student.</p>")
+    return ('<section aria-labelledby="tests-h"><h2 id="tests-h">Pass rate per test</h2>' + lead
+            + f"<details><summary>All {len(rows)} tests, hardest first</summary>{_test_rows(rows)}</details>"
+              "</section>")
 
 
 def _diagnoses(results: Sequence[SubmissionResult], data: dict) -> str:
@@ -143,17 +157,31 @@ def _diagnoses(results: Sequence[SubmissionResult], data: dict) -> str:
         for ex in result.exercises:
             for test in ex.tests:
                 if test.diagnosis:
-                    where[test.diagnosis][f"{ex.name}/{test.name}"] += 1
+                    where[test.diagnosis][(ex.name, test.name)] += 1
                     students[test.diagnosis].add(result.student)
-    rows = "".join(
-        f'<tr><th scope="row"><code>{esc(code)}</code></th><td class="wide">{esc(explain_diagnosis(code))}</td>'
-        f'<td class="num">{count}</td><td class="num">{len(students[code])}</td>'
-        f'<td>{", ".join(f"<code>{esc(t)}</code> ×{n}" for t, n in where[code].most_common(3))}</td></tr>'
-        for code, count in data["diagnoses"].items())
+    def table(items: list) -> str:
+        rows = "".join(
+            f'<tr><th scope="row"><code>{esc(code)}</code></th><td class="wide">{esc(explain_diagnosis(code))}'
+            f'<br><span class="muted">Seen most on:</span> '
+            f'{"".join(_seen_on(ex, t, n) for (ex, t), n in where[code].most_common(3))}</td>'
+            f'<td class="num">{count}</td><td class="num">{len(students[code])}</td></tr>'
+            for code, count in items)
+        return ('<div class="scroll"><table><thead><tr><th scope="col">Diagnosis</th>'
+                '<th scope="col">The mistake, and the tests it was seen on most</th>'
+                '<th scope="col" class="num">Tests</th><th scope="col" class="num">Students</th></tr></thead>'
+                f'<tbody>{rows}</tbody></table></div>')
+
+    items = list(data["diagnoses"].items())
+    rest = items[DIAGNOSES_SHOWN:]
+    folded = f"<details><summary>{len(rest)} more diagnoses</summary>{table(rest)}</details>" if rest else ""
     return ('<section aria-labelledby="diag-h"><h2 id="diag-h">Most common diagnoses</h2>'
-            '<table><thead><tr><th scope="col">Diagnosis</th><th scope="col">The mistake</th>'
-            '<th scope="col" class="num">Tests</th><th scope="col" class="num">Students</th>'
-            f'<th scope="col">Seen most on</th></tr></thead><tbody>{rows}</tbody></table></section>')
+            + table(items[:DIAGNOSES_SHOWN]) + folded + "</section>")
+
+
+def _seen_on(exercise: str, test: str, count: int) -> str:
+    """One test a diagnosis was seen on, kept on one line: `ex3 backward.gradcheck ×4`."""
+    return (f'<span class="pair"><span class="muted">{esc(exercise.split("_", 1)[0])}</span> '
+            f"<code>{esc(test)}</code> ×{count}</span>")
 
 
 def _problems(results: Sequence[SubmissionResult]) -> str:
@@ -190,9 +218,12 @@ def _students(results: Sequence[SubmissionResult], out_dir: Path) -> str:
         rows.append(f'<tr><th scope="row">{name}</th>{cells}'
                     f'<td class="num">{result.score:g} / {result.max_score:g}</td>'
                     f"<td>{esc(errors)}</td></tr>")
-    return ('<section aria-labelledby="students-h"><h2 id="students-h">Students</h2>'
-            f'<table><thead><tr><th scope="col">Student</th>{head}<th scope="col" class="num">Total</th>'
-            f'<th scope="col">Problems</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
+    table = (f'<div class="scroll"><table><thead><tr><th scope="col">Student</th>{head}'
+             '<th scope="col" class="num">Total</th><th scope="col">Problems</th></tr></thead>'
+             f'<tbody>{"".join(rows)}</tbody></table></div>')
+    if len(rows) > STUDENTS_OPEN:  # a large class: one click away, so the mistakes stay near the top
+        table = f"<details><summary>All {len(rows)} students, by id, with links to their feedback</summary>{table}</details>"
+    return '<section aria-labelledby="students-h"><h2 id="students-h">Students</h2>' + table + "</section>"
 
 
 def render_class_summary(results: Sequence[SubmissionResult], *, out_dir: Path = Path(".")) -> str:
@@ -207,8 +238,8 @@ def render_class_summary(results: Sequence[SubmissionResult], *, out_dir: Path =
               + (f", seed {first.seed}, sandbox {esc(first.sandbox)}" if first else "") + ".</p></header>")
     if not results:
         return page("Class summary", header + "<p>No submissions graded.</p>")
-    body = [header, _distribution(results, data), _exercises(results), _diagnoses(results, data),
-            _problems(results), _tests(results), _students(results, out_dir)]
+    body = [header, _distribution(results, data), _students(results, out_dir), _diagnoses(results, data),
+            _exercises(results), _problems(results), _tests(results)]
     return page("Class summary: Module 2A", "\n".join(part for part in body if part))
 
 

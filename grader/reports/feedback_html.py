@@ -44,6 +44,10 @@ def _exercise(ex: ExerciseView) -> str:
     head = (f'<section id="{anchor(ex.name)}" aria-labelledby="{anchor(ex.name)}-h">\n'
             f'<h2 id="{anchor(ex.name)}-h"><span>{esc(ex.name)}</span> '
             f'<span class="pts">{_points(ex.score, ex.max_score)}</span></h2>')
+    if ex.unreadable:
+        notes = "".join(f'\n<p class="note">Handed in, but it cannot be read: {esc(message)}</p>'
+                        for message in ex.unreadable)
+        return head + notes + "\n</section>"
     if ex.source is None:
         return (head + f'\n<p class="note">Not found in the submission: name the file '
                 f"<code>{esc(ex.name)}.ipynb</code> or <code>{esc(ex.name)}.py</code>.</p>\n</section>")
@@ -72,7 +76,7 @@ def _overview(view: FeedbackView) -> str:
     rows = []
     for ex in view.exercises:
         label = f'<a href="#{anchor(ex.name)}">{esc(ex.name)}</a>'
-        label += "" if ex.source else ' <span class="muted">(not found)</span>'
+        label += f' <span class="muted">({ex.absence})</span>' if ex.absence else ""
         fraction = ex.score / ex.max_score if ex.max_score else 0.0
         rows.append(f'<tr><th scope="row">{label}</th><td class="num">{_points(ex.score, ex.max_score)}</td>'
                     f'<td>{meter(fraction, f"{fraction:.0%} of the points", small=True)}</td>'

@@ -39,6 +39,8 @@ def _problem(view: TestView) -> list[str]:
 
 def _exercise(ex: ExerciseView) -> list[str]:
     lines = [f"## {ex.name}: {_points(ex.score, ex.max_score)}", ""]
+    if ex.unreadable:
+        return lines + [f"Handed in, but it cannot be read: {md_escape(message)}" for message in ex.unreadable] + [""]
     if ex.source is None:
         notebook, module = md_code(f"{ex.name}.ipynb"), md_code(f"{ex.name}.py")
         return lines + [f"Not found in the submission: name the file {notebook} or {module}.", ""]
@@ -62,7 +64,7 @@ def render_markdown(view: FeedbackView) -> str:
              f"**Score: {_points(view.score, view.max_score)}** ({view.percent:.0f}%)", "",
              "| Exercise | Score | Checks passed |", "|---|---:|---:|"]
     for ex in view.exercises:
-        found = ex.name if ex.source is not None else f"{ex.name} (not found)"
+        found = ex.name if ex.source is not None else f"{ex.name} ({ex.absence})"
         lines.append(f"| {found} | {_points(ex.score, ex.max_score)} | {ex.passed} / {ex.checks} |")
     lines.append("")
     if view.problems:

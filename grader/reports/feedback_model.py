@@ -25,6 +25,14 @@ class ExerciseView:
     passed_names: list[str] = field(default_factory=list)  # passed and shown by name
     hidden: list[TestView] = field(default_factory=list)  # redacted: name and points only
     notes: list[str] = field(default_factory=list)  # cell errors and grading problems of this exercise
+    unreadable: list[str] = field(default_factory=list)  # handed in, but the file could not be read: why
+
+    @property
+    def absence(self) -> str:
+        """Why an ungraded exercise was not graded, in two words; "" when it was graded."""
+        if self.source is not None:
+            return ""
+        return "cannot be read" if self.unreadable else "not found"
 
     @property
     def hidden_passed(self) -> int:
@@ -69,12 +77,15 @@ def exercise_view(exercise: ExerciseResult, result: SubmissionResult, *, show_hi
     views = [view_test(t, show_hidden=show_hidden, exercise=exercise.name) for t in exercise.tests]
     notes = [f"{error_words(e.kind).capitalize()}: {e.message}" for e in result.errors if e.exercise == exercise.name]
     notes += [cell_note(c) for c in exercise.cell_errors]
+    # A file that is there but cannot be read (not JSON, not a notebook) is no missing file.
+    unreadable = [e.message for e in result.errors
+                  if e.exercise == exercise.name and e.kind == "bad_submission"] if exercise.source is None else []
     return ExerciseView(
         name=exercise.name, source=exercise.source, score=exercise.score, max_score=exercise.max_score,
         checks=len(views), passed=sum(v.passed for v in views),
         problems=[v for v in views if not v.redacted and not v.passed],
         passed_names=[v.name for v in views if not v.redacted and v.passed],
-        hidden=[v for v in views if v.redacted], notes=notes)
+        hidden=[v for v in views if v.redacted], notes=notes, unreadable=unreadable)
 
 
 def feedback_view(result: SubmissionResult, *, show_hidden: bool = False) -> FeedbackView:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from grader.errors import GraderError
+from grader.reports.files import checked_student
+from grader.reports.json_report import result_to_dict
 from grader.reports.options import ReportOptions
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, capped_result
 
 Writer = Callable[[Sequence[SubmissionResult], Path, ReportOptions], list[Path]]
 
@@ -82,10 +85,38 @@ def check_formats(names: Iterable[str], options: ReportOptions) -> list[str]:
     return chosen
 
 
+def unwritable(result: SubmissionResult) -> str:
+    """Why no format can be written for `result` (an id that is not a file name, a value JSON
+    cannot hold), or "" when every format can."""
+    try:
+        checked_student(result.student)
+        json.dumps(result_to_dict(result), allow_nan=False)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return ""
+
+
+def writable_results(results: Sequence[SubmissionResult]) -> tuple[list[SubmissionResult], dict[str, str]]:
+    """The results every format can write, capped (see `capped_result`), sorted by student; and
+    student -> why, for those left out, so one bad report never stops the files of the class."""
+    kept, left_out = [], {}
+    for result in sorted(results, key=lambda r: r.student):
+        why = unwritable(result)
+        if why:
+            left_out[result.student] = why
+        else:
+            kept.append(capped_result(result))
+    return kept, left_out
+
+
 def write_formats(names: Iterable[str], results: Sequence[SubmissionResult], out_dir: Path,
                   options: ReportOptions = ReportOptions(), *, with_json: bool = True) -> dict[str, list[Path]]:
-    """Write each chosen format of `results` into `out_dir`; returns the paths written per format."""
-    results = sorted(results, key=lambda r: r.student)
+    """Write each chosen format of `results` into `out_dir`; returns the paths written per format.
+
+    A result no format can hold (see `unwritable`) is left out of every format, the others are
+    written; `writable_results` names who was left out and why.
+    """
+    results, _ = writable_results(results)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return {name: FORMATS[name].writer()(results, out_dir, options)

@@ -6,11 +6,17 @@ id, on which exercise 2's personal case depends, comes from Gradescope's
 `submission_metadata.json` (the field the bundle names, `sid` by default; the first member of a
 group). Whatever goes wrong, a results.json is written: Gradescope then shows the student a
 reason, not "the autograder failed to produce any output".
+
+The hidden checks' seed is derived per submission from the bundle's seed and Gradescope's
+submission id (the submission's sha256 when there is none), so a resubmission meets new hidden
+inputs while a regrade of the same submission meets the same ones. It is the report's seed and
+`extra_data.seed` of results.json (with `extra_data.seed_from`), which Gradescope does not show.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -29,7 +35,7 @@ FALLBACK_ID_FIELDS = ("sid", "email", "id")
 class BundleConfig:
     """The grading settings frozen into a bundle (`bundle.json`), the same for every submission."""
 
-    seed: int
+    seed: int  # each submission's seed is derived from it (`submission_seed`)
     timeout: float = 10.0
     memory_mb: int = 2048
     student_id_field: str = "sid"
@@ -65,6 +71,29 @@ def _read_metadata(root: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+@dataclass(frozen=True)
+class SubmissionSeed:
+    """The seed one submission is graded with, and what it was derived from."""
+
+    seed: int
+    source: str  # "submission_id" or "sha256"
+
+
+SEED_BITS = 31  # the range of the bundles' own seeds
+
+
+def submission_seed(bundle_seed: int, metadata: dict[str, Any], sha256: str) -> SubmissionSeed:
+    """The hidden checks' seed for one submission: a hash of the bundle's seed and Gradescope's
+    submission id (`id` in submission_metadata.json), else of the submission's sha256."""
+    submission = metadata.get("id")
+    if isinstance(submission, (int, str)) and not isinstance(submission, bool) and str(submission).strip():
+        key, source = f"submission_id\x1f{submission}", "submission_id"
+    else:
+        key, source = f"sha256\x1f{sha256}", "sha256"
+    digest = hashlib.sha256(f"{bundle_seed}\x1f{key}".encode("utf-8")).digest()
+    return SubmissionSeed(int.from_bytes(digest[:8], "big") % 2**SEED_BITS, source)
+
+
 def failure_results(message: str, started: float) -> dict[str, Any]:
     """A results.json for a submission that could not be graded at all."""
     return {"score": 0.0, "execution_time": round(time.monotonic() - started, 3), "output_format": "md",
@@ -80,8 +109,11 @@ def grade_gradescope_submission(root: Path, config: BundleConfig) -> dict[str, A
     from grader.submission.discover import discover
     from grader.worker.sandbox import SandboxConfig
 
+    from grader.submission.staging import submission_sha256
+
     started = time.monotonic()
-    student = student_id(_read_metadata(root), config.student_id_field) or "submission"
+    metadata = _read_metadata(root)
+    student = student_id(metadata, config.student_id_field) or "submission"
     try:
         submissions = discover([root / "submission"])
     except BadSubmissionError as exc:
@@ -91,11 +123,13 @@ def grade_gradescope_submission(root: Path, config: BundleConfig) -> dict[str, A
         return failure_results(f"Upload one set of exercise files (or one zip of them), not {len(submissions)} "
                                f"separate submissions ({names}).", started)
     submission = dataclasses.replace(submissions[0], student=student)
-    options = GradingOptions(seed=config.seed, timeout=config.timeout, hidden=True,
+    seed = submission_seed(config.seed, metadata, submission_sha256(submission))
+    options = GradingOptions(seed=seed.seed, timeout=config.timeout, hidden=True,
                              sandbox=SandboxConfig(memory_mb=config.memory_mb, use_bwrap="auto"))
     result = grade_submission(submission, options)
     data = gradescope_results(result, show_hidden=config.show_hidden)
     data["output"] = f"Graded as student id `{student}`.\n\n" + data["output"]
+    data["extra_data"]["seed_from"] = seed.source
     return data
 
 

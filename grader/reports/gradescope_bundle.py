@@ -6,7 +6,8 @@ the instructor built (`package/`) or as this installation's source tree (`projec
 in a checkout), so the image installs exactly the grader and hidden checks that made the bundle.
 `setup.sh` needs the network (apt for python3-venv and bubblewrap, PyPI for numpy and click);
 `run_autograder` does not. Both honour `$AUTOGRADER_ROOT` (default `/autograder`) so a bundle can
-be tried in a folder laid out like Gradescope's.
+be tried in a folder laid out like Gradescope's. The bundle's seed is not the hidden checks' seed:
+each submission's is derived from it and the submission (see `gradescope_autograder.submission_seed`).
 """
 from __future__ import annotations
 

@@ -29,7 +29,9 @@ a { color: var(--accent); }
 a:focus-visible, summary:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em;
   background: var(--card); border: 1px solid var(--line); border-radius: 4px; padding: 0 .3em;
-  overflow-wrap: anywhere; }
+  white-space: nowrap; overflow-wrap: normal; word-break: keep-all; }
+.scroll { overflow-x: auto; }
+.pair { display: inline-block; white-space: nowrap; margin-right: .75rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }

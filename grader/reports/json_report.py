@@ -27,11 +27,13 @@ def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "student": result.student,
-        "submission": {"path": result.path, "sha256": result.sha256},
+        # "name": the folder, zip or file name as submitted (the id had to differ from it) or the id
+        "submission": {"path": result.path, "sha256": result.sha256,
+                       "name": result.student_name or result.student},
         "score": result.score,
         "max_score": result.max_score,
         "grader": {"version": result.grader_version, "seed": result.seed, "sandbox": result.sandbox,
-                   "duration_s": round(result.duration_s, 3)},
+                   "limits": result.limits, "duration_s": round(result.duration_s, 3)},
         "exercises": [
             {"name": ex.name, "score": ex.score, "max_score": ex.max_score, "source": ex.source,
              "tests": [test_to_dict(t) for t in ex.tests], "cell_errors": list(ex.cell_errors)}
@@ -59,10 +61,16 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
             for ex in data.get("exercises", [])
         ],
         errors=[GradingError(e["kind"], e["message"], e.get("exercise")) for e in data.get("errors", [])],
-        seed=grader.get("seed", 0), sandbox=grader.get("sandbox", "none"),
+        seed=grader.get("seed", 0), sandbox=grader.get("sandbox", "none"), limits=grader.get("limits", "sandbox"),
         duration_s=grader.get("duration_s", 0.0), grader_version=grader.get("version", ""),
         warnings=list(data.get("warnings", [])),
+        student_name=_given_name(data),
     )
+
+
+def _given_name(data: dict[str, Any]) -> str:
+    name = data["submission"].get("name", "")
+    return name if isinstance(name, str) and name != data["student"] else ""
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -7,6 +7,9 @@ because skipping it would drop a student from the grades without a word.
 
 The same student in two folders is an error, unless both reports graded the same bytes (equal,
 non-empty sha256): then it is one submission graded twice, and the first folder's report is kept.
+
+Reports graded with different seeds are not merged: their students met different hidden inputs,
+and the class summary names one seed. Regrade the shards with one `--seed S` instead.
 """
 from __future__ import annotations
 
@@ -68,5 +71,23 @@ def merge_report_folders(folders: Iterable[Path]) -> MergedReports:
     if not kept:
         raise ReportError(f"no reports found in {', '.join(str(f) for f in folders)}: expected <student>.json "
                           "files written by `grade`")
+    mixed = seed_conflict(kept.values(), merged.sources)
+    if mixed:
+        raise ReportError(mixed)
     merged.results = sorted(kept.values(), key=lambda r: r.student)
     return merged
+
+
+def seed_conflict(results: Iterable[SubmissionResult], sources: dict[str, Path]) -> str:
+    """"" when all `results` share one seed; else what to do, naming each seed and where it is."""
+    by_seed: dict[int, list[str]] = {}
+    for result in results:
+        by_seed.setdefault(result.seed, []).append(result.student)
+    if len(by_seed) <= 1:
+        return ""
+    where = "; ".join(
+        f"seed {seed}: {len(students)} report(s), e.g. {sources[sorted(students)[0]]}"
+        for seed, students in sorted(by_seed.items()))
+    return (f"these reports were graded with {len(by_seed)} different seeds ({where}), so their students met "
+            "different hidden inputs. Grade every shard with the same --seed S (e.g. `grade submitted/ "
+            "--shard K/N --seed S --out grades-K`, --force to regrade), then merge.")

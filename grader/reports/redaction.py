@@ -5,7 +5,9 @@ Hidden tests' feedback can quote the hidden inputs and expected values, so a stu
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Optional
 
 from grader.reports.wording import explain_diagnosis, status_words
@@ -57,3 +59,28 @@ def view_test(test: TestResult, *, show_hidden: bool, exercise: Optional[str] = 
     return TestView(test.name, test.status, test.score, test.max_score, hidden=hidden, redacted=False,
                     feedback=test.feedback, diagnosis=test.diagnosis or "", explanation=explanation,
                     hint=test.hint)
+
+
+# An absolute path in a message: a slash that starts a word, then path characters. "1/B" and
+# "a / b" are not paths (a word character before the slash, or a space after it).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"/:,;()]+/)*[^\s'\"/:,;()]+")
+
+
+def _shown_path(found: str, roots: tuple[str, ...]) -> str:
+    for root in roots:
+        if found == root:
+            return PurePosixPath(root).name or "the submission"
+        if found.startswith(root + "/"):
+            return found[len(root) + 1:]
+    return PurePosixPath(found).name
+
+
+def without_host_paths(text: str, submission: Optional[Path] = None) -> str:
+    """`text` with every absolute path of the grading machine cut down: a path inside the
+    `submission` to its part relative to it, any other to its last component, so a message
+    names what the student can find in what they submitted and nothing of the host."""
+    roots: tuple[str, ...] = ()
+    if submission is not None:
+        roots = tuple(sorted({str(Path(submission).absolute()), str(Path(submission).resolve())},
+                             key=len, reverse=True))
+    return _ABSOLUTE_PATH.sub(lambda m: _shown_path(m.group(0), roots), text)

@@ -29,7 +29,7 @@ def summarize(results: Iterable[SubmissionResult], *, grader_version: str, seed:
         "count": len(results),
         "students": [
             {"student": r.student, "score": r.score, "max_score": r.max_score, "report": f"{r.student}.json",
-             "sha256": r.sha256, "errors": [e.kind for e in r.errors],
+             "seed": r.seed, "sha256": r.sha256, "errors": [e.kind for e in r.errors],
              "exercises": {ex.name: ex.score for ex in r.exercises}}
             for r in results
         ],
@@ -48,6 +48,21 @@ def _short(name: str) -> str:
     return name.split("_", 1)[0]  # ex3_mlp_backprop -> ex3
 
 
+def unreadable(result: SubmissionResult) -> dict[str, str]:
+    """Exercises handed in as a file that cannot be read (no source graded, a bad_submission
+    event for it): exercise -> the message saying what is wrong and how to fix it."""
+    graded = {ex.name for ex in result.exercises if ex.source is not None}
+    return {e.exercise: e.message for e in result.errors
+            if e.kind == "bad_submission" and e.exercise and e.exercise not in graded}
+
+
+def unreadable_lines(results: Iterable[SubmissionResult], limit: int = 10) -> list[str]:
+    """One terminal line per unreadable file, at most `limit` of them and a count of the rest."""
+    lines = [f"{r.student}: {message}" for r in sorted(results, key=lambda r: r.student)
+             for message in unreadable(r).values()]
+    return lines[:limit] + ([f"... and {len(lines) - limit} more (see the reports' errors)"] if len(lines) > limit else [])
+
+
 def summary_table(results: Iterable[SubmissionResult]) -> str:
     """A plain-text table: one row per student, a column per exercise, the total and any errors."""
     results = sorted(results, key=lambda r: r.student)
@@ -58,7 +73,9 @@ def summary_table(results: Iterable[SubmissionResult]) -> str:
     rows = []
     for r in results:
         by_name = {ex.name: ex for ex in r.exercises}
-        cells = [f"{by_name[e].score:g}/{by_name[e].max_score:g}" if e in by_name else "-" for e in exercises]
+        broken = unreadable(r)
+        cells = [f"{by_name[e].score:g}/{by_name[e].max_score:g}" + (" unreadable" if e in broken else "")
+                 if e in by_name else "-" for e in exercises]
         kinds = Counter(e.kind for e in r.errors)
         errs = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in sorted(kinds.items())) or ""
         rows.append([r.student, *cells, f"{r.score:g}/{r.max_score:g}", errs])

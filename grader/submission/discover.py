@@ -17,16 +17,25 @@ A path is one of:
   submission, even one that turns out to hold nothing gradable, so that no student silently
   disappears from the grades (staging then reports what is wrong). Other files are skipped.
 
-A batch of one student folder looks exactly like a submission in a single subfolder and is
-taken as one submission named after the batch folder: pass the student folder itself instead.
+A folder whose only entry beside plain files is one subfolder with exercise files is one
+submission (a zipped folder, nbgrader's `<student>/<assignment>/`); as soon as it holds a
+second subfolder, it is a class, and every subfolder is a student, even one holding only a PDF.
+
+Student ids name report files, so each is made safe once, here (`student_id`): readable
+characters kept, the length capped, the grader's own file names (`summary`, ...) reserved, and a
+short hash of the original name added whenever it had to change. `Submission.name` keeps the
+name as submitted for the report.
 
 The paths given are the instructor's: links among them, and links to student folders inside a
 batch, are followed. Nothing inside a student's own submission is followed (see `staging.py`).
 """
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -45,14 +54,52 @@ SubmissionKind = Literal["dir", "zip", "file"]
 
 NBGRADER_SUBMITTED = "submitted"
 
+MAX_ID_CHARS = 64  # well under a file name's 255 bytes, with room for temp-file prefixes and suffixes
+# Names of the files the grader itself writes beside or instead of `<student>.json`/.html/.xml:
+# summary.json and summary.html, results.json (Gradescope), grades.csv, nbgrader_export.csv,
+# junit.xml, and the folders of the per-student formats.
+RESERVED_IDS: frozenset[str] = frozenset({"summary", "results", "grades", "nbgrader_export", "junit",
+                                          "gradescope", "feedback"})
+_UNSAFE = re.compile(r"[^\w.\-]+")  # \w is Unicode-aware: accented names stay readable
+
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's work as found on disk (not yet read)."""
+    """One student's work as found on disk (not yet read).
+
+    `student` is the id reports are named by (safe as a file name); `name` is the folder, zip or
+    file name it came from, when that differs ("" otherwise).
+    """
 
     student: str
     path: Path
     kind: SubmissionKind
+    name: str = field(default="", compare=False)
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def student_id(name: str) -> str:
+    """A file-name-safe, stable id for a submission called `name`.
+
+    Letters, digits, `_`, `.` and `-` are kept (runs of anything else become one `_`), leading
+    dots dropped and the result capped at MAX_ID_CHARS; whenever that changed `name`, or `name`
+    is one of the grader's own file names, `-` and 8 hex digits of the name's hash are added, so
+    two names that look alike once cleaned still get different ids.
+    """
+    cleaned = _UNSAFE.sub("_", unicodedata.normalize("NFC", name)).lstrip(".")
+    if cleaned == name and name and len(name) <= MAX_ID_CHARS and name.casefold() not in RESERVED_IDS:
+        return name
+    stem = cleaned[:MAX_ID_CHARS - 9].rstrip("._-") or "student"
+    return f"{stem}-{_short_hash(name)}"
+
+
+def _with_safe_id(submission: Submission) -> Submission:
+    safe = student_id(submission.student)
+    return submission if safe == submission.student else replace(submission, student=safe,
+                                                                  name=submission.student)
 
 
 def _name_of(path: Path) -> str:
@@ -90,6 +137,10 @@ def _gradable_entries(folder: Path) -> list[Path]:
             if (entry.is_dir() and exercise_roots(entry)) or (entry.is_file() and _is_gradable_file(entry))]
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    return [entry for entry in _batch_entries(folder) if entry.is_dir()]
+
+
 def _discover_batch(folder: Path) -> list[Submission]:
     submissions: list[Submission] = []
     for entry in _batch_entries(folder):
@@ -116,8 +167,9 @@ def _discover_folder(folder: Path) -> list[Submission]:
     if (folder / NBGRADER_SUBMITTED).is_dir():
         return _discover_batch(folder / NBGRADER_SUBMITTED)
     # One subfolder with exercise files and nothing else gradable beside it: a zipped folder,
-    # or nbgrader's <student>/<assignment>/. Anything more (a zip, a second student) is a batch.
-    if len(roots) == 1 and _gradable_entries(folder) == roots:
+    # or nbgrader's <student>/<assignment>/. Anything more (a zip, a second student, even one
+    # whose folder holds nothing gradable) is a batch, so that no student disappears.
+    if len(roots) == 1 and _gradable_entries(folder) == roots and _subfolders(folder) == roots:
         return [Submission(_name_of(folder), folder, "dir")]
     return _discover_batch(folder)
 
@@ -146,12 +198,13 @@ def discover(paths: list[Path]) -> list[Submission]:
     """Every submission under `paths`, sorted by student id (then path).
 
     Raises BadSubmissionError when a path does not exist or holds nothing gradable, and when
-    two submissions would share a student id (their reports would overwrite each other).
+    two submissions would share a student id (their reports would overwrite each other). Ids
+    are safe file names (see `student_id`).
     """
     found: dict[str, Submission] = {}
     seen_paths: set[Path] = set()
     for raw in paths:
-        for submission in _discover_path(Path(raw)):
+        for submission in map(_with_safe_id, _discover_path(Path(raw))):
             resolved = submission.path.resolve()
             if resolved in seen_paths:  # the same path named twice is one submission
                 continue
@@ -160,7 +213,7 @@ def discover(paths: list[Path]) -> list[Submission]:
             if earlier is not None:
                 first, second = sorted([str(earlier.path), str(submission.path)])
                 raise BadSubmissionError(
-                    f"two submissions for student {submission.student!r}: {first} and {second}. "
+                    f"two submissions for student {submission.name or submission.student!r}: {first} and {second}. "
                     "Keep one of them, or rename one so that each student id is used once.")
             found[submission.student] = submission
     return sorted(found.values(), key=lambda s: (s.student, str(s.path)))

@@ -26,7 +26,9 @@ string or a backslash continuation (`(a\n % b)` is the modulo operator, not a ma
 """
 from __future__ import annotations
 
+import json
 import re
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,10 @@ CELL_MAGICS_KEEPING_BODY: frozenset[str] = frozenset({"time", "timeit", "capture
 
 # Cells with this tag run only in the student's own Jupyter (demos, prints, `from grader import ...`).
 SELFCHECK_ONLY_TAG = "selfcheck-only"
+
+# Far above any notebook of this course (the solutions have under 40 code cells), far below what
+# makes reading one slow: 150,000 cells took seconds and tens of MB in the grader.
+MAX_CELLS = 2_000
 
 _ASSIGNED_MAGIC = re.compile(
     r"^(?P<indent>\s*)(?P<target>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")
@@ -180,14 +186,39 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def parse_cells(data: bytes, name: str) -> NotebookCells:
-    """`read_cells` for a notebook's bytes; `name` is the file name used in messages."""
+def _cell_count(text: str) -> Optional[int]:
+    """How many cells the notebook's JSON lists (None when it is not a JSON notebook), counted
+    before nbformat reads, upgrades and validates them all."""
+    try:
+        cells = json.loads(text).get("cells")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    if isinstance(cells, list):
+        return len(cells)
+    return None
+
+
+def _too_many_cells(name: str, count: int) -> BadSubmissionError:
+    return BadSubmissionError(
+        f"{name} has {count} cells; at most {MAX_CELLS} are accepted. Merge or delete cells "
+        "(generated or pasted ones) and submit the notebook again.")
+
+
+def parse_cells(data: bytes, name: str, *, deadline: Optional[float] = None) -> NotebookCells:
+    """`read_cells` for a notebook's bytes; `name` is the file name used in messages.
+
+    Raises BadSubmissionError for more than MAX_CELLS cells, or when `deadline` (a
+    `time.monotonic()` value) passes while the cells are converted.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadSubmissionError(
             f"{name} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}), so it "
             "is not a notebook Jupyter saved. Open it in Jupyter, save it, and submit that file.") from exc
+    count = _cell_count(text)
+    if count is not None and count > MAX_CELLS:
+        raise _too_many_cells(name, count)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about ids it adds; not the student's concern
         try:
@@ -206,7 +237,13 @@ def parse_cells(data: bytes, name: str) -> NotebookCells:
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise BadSubmissionError(f"{name} has no list of cells; save it again from Jupyter.")
+    if len(cells) > MAX_CELLS:  # a version 3 notebook keeps its cells in worksheets
+        raise _too_many_cells(name, len(cells))
     for index, cell in enumerate(cells):
+        if deadline is not None and time.monotonic() > deadline:
+            raise BadSubmissionError(
+                f"{name} took too long to read (over the grader's time budget for staging a "
+                "submission); make its cells shorter and fewer and submit it again.")
         if (not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_nbgrader_test(cell)
                 or _is_selfcheck_only(cell)):
             continue

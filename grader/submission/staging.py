@@ -15,6 +15,12 @@ for that exercise only and the others are still staged:
 - `syntax`: a module Python cannot parse. It is staged anyway, so the worker reports the error
   as it would any other, and flagged here so the report says so even if the worker is not run.
 
+Staging runs in the grader's own process, on input the student chose, so it has limits of its
+own and exceeding any is a `bad_submission` saying what to fix: `MAX_SUBMISSION_ENTRIES` entries
+in the submission folder (and in its exercise folder), `MAX_EXERCISE_FILE_BYTES` per file,
+`notebook.MAX_CELLS` cells per notebook, the zip limits of `unpack.py`, and `STAGING_BUDGET_S`
+seconds in all. Its messages name paths relative to the submission, never the grader's folders.
+
 The submission's `sha256` identifies what was graded: for a zip the zip's bytes; for a folder
 or a single file a hash over the sorted (path relative to the exercise folder, bytes) of the
 files matched to exercises, so moving the folder or touching ignored files leaves it unchanged.
@@ -27,6 +33,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -45,9 +52,14 @@ from grader.submission.exercises import (
     suggestion_for,
 )
 from grader.submission.notebook import parse_cells
-from grader.submission.unpack import MAX_FILE_BYTES, ExtractedZip, safe_extract
+from grader.submission.unpack import MAX_FILE_BYTES, MAX_FILES, ExtractedZip, safe_extract
 
 MAX_EXERCISE_FILE_BYTES = MAX_FILE_BYTES
+# Entries a submission folder may hold (files and folders where the exercise files are looked
+# for), as for a zip; more is a bad submission, not a list of thousands of ignored names.
+MAX_SUBMISSION_ENTRIES = 4 * MAX_FILES
+MAX_NAMES_SHOWN = 20  # names in one "not graded" warning
+STAGING_BUDGET_S = 30.0  # seconds for reading, unpacking and converting one submission
 
 _HASH_SCHEME = b"backprop-grader/submission-files/1\0"
 _CHUNK = 1024 * 1024
@@ -111,7 +123,18 @@ def _exercise_folder(folder: Path, label: str, left_out: dict[str, str]) -> Path
 def _ignored_warning(names: list[str]) -> list[str]:
     if not names:
         return []
-    return [f"not graded (not exercise files): {', '.join(names)}"]
+    shown = ", ".join(names[:MAX_NAMES_SHOWN])
+    more = f" and {len(names) - MAX_NAMES_SHOWN} more" if len(names) > MAX_NAMES_SHOWN else ""
+    return [f"not graded (not exercise files): {shown}{more}"]
+
+
+def _check_entry_count(folder: Path, label: str) -> None:
+    with os.scandir(folder) as entries:
+        count = sum(1 for _ in entries)
+    if count > MAX_SUBMISSION_ENTRIES:
+        raise BadSubmissionError(
+            f"{label} holds {count} files and folders; at most {MAX_SUBMISSION_ENTRIES} are accepted. "
+            f"Submit only your exercise files ({expected_names()}).")
 
 
 # ---------------------------------------------------------------- reading one exercise file
@@ -169,9 +192,9 @@ def _stage_module(stem: str, name: str, data: bytes, dest: Path) -> list[Grading
     return [GradingError("syntax", problem, stem)] if problem else []
 
 
-def _stage_notebook(stem: str, name: str, data: bytes, dest: Path) -> list[str]:
+def _stage_notebook(stem: str, name: str, data: bytes, dest: Path, deadline: Optional[float]) -> list[str]:
     try:
-        notebook = parse_cells(data, name)
+        notebook = parse_cells(data, name, deadline=deadline)
     except BadSubmissionError as exc:
         raise _ExerciseProblem("bad_submission", str(exc)) from exc
     cells = [{"index": index, "source": source} for index, source in notebook.cells]
@@ -181,17 +204,25 @@ def _stage_notebook(stem: str, name: str, data: bytes, dest: Path) -> list[str]:
     return notebook.warnings
 
 
+def _out_of_time(label: str) -> BadSubmissionError:
+    return BadSubmissionError(
+        f"{label} took longer than the grader's {STAGING_BUDGET_S:.0f} s budget for reading a "
+        "submission; submit only your exercise files, with few and short cells, and outputs cleared.")
+
+
 def _stage_files(matched: dict[str, Path], dest: Path, staged: StagedSubmission,
-                 follow_links: bool = False) -> None:
+                 follow_links: bool = False, deadline: Optional[float] = None) -> None:
     for stem in EXERCISES:
         if stem not in matched:
             continue
         path = matched[stem]
         name = path.name
+        if deadline is not None and time.monotonic() > deadline:
+            raise _out_of_time(name)
         try:
             data = _read_capped(path, name, follow_links)
             if name.lower().endswith(".ipynb"):
-                staged.warnings.extend(_stage_notebook(stem, name, data, dest))
+                staged.warnings.extend(_stage_notebook(stem, name, data, dest, deadline))
             else:
                 staged.problems.extend(_stage_module(stem, name, data, dest))
         except _ExerciseProblem as problem:
@@ -247,10 +278,14 @@ def _prepare(dest: Path) -> None:
 
 
 def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission,
-                  left_out: Optional[dict[str, str]] = None) -> tuple[Path, list[Path]]:
+                  left_out: Optional[dict[str, str]] = None,
+                  deadline: Optional[float] = None) -> tuple[Path, list[Path]]:
     """Stage the exercise files of a submission folder; returns its exercise folder and files."""
     left_out = left_out or {}
+    _check_entry_count(folder, label)
     root = _exercise_folder(folder, label, left_out)
+    if root != folder:
+        _check_entry_count(root, f"{label}/{root.relative_to(folder).as_posix()}")
     found = find_exercise_files(root)
     staged.warnings.extend(found.notes)
     outer = [p for p in _visible(folder) if p != root] if root != folder else []
@@ -263,28 +298,40 @@ def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission
             staged.problems.append(GradingError("bad_submission", f"{base} is {why}.", stem))
         else:
             staged.warnings.append(f"left out of the zip: {relative}, {why}.")
-    _stage_files(found.matched, dest, staged)
+    _stage_files(found.matched, dest, staged, deadline=deadline)
     return root, list(found.matched.values())
 
 
-def stage(submission: Submission, dest: Path) -> StagedSubmission:
+def stage(submission: Submission, dest: Path, *, budget_s: float = STAGING_BUDGET_S) -> StagedSubmission:
     """Stage `submission` into `dest` (created if missing, else it must be empty).
 
-    Raises BadSubmissionError when nothing of the submission can be graded; problems with a
-    single exercise are returned in `problems` instead.
+    Raises BadSubmissionError when nothing of the submission can be graded, when it is over a
+    limit (files, cells, bytes) or when staging takes longer than `budget_s`; problems with a
+    single exercise are returned in `problems` instead. Messages name paths relative to the
+    submission only.
     """
-    dest = Path(dest)
+    label = submission.path.name or str(submission.path)
+    try:
+        return _stage(submission, Path(dest), label, time.monotonic() + budget_s)
+    except OSError as exc:  # the host's own message would name the grader's folders
+        raise BadSubmissionError(
+            f"{label} cannot be read ({exc.strerror or type(exc).__name__}); submit only your "
+            f"exercise files ({expected_names()}).") from exc
+
+
+def _stage(submission: Submission, dest: Path, label: str, deadline: float) -> StagedSubmission:
     _prepare(dest)
     staged = StagedSubmission(folder=dest)
-    label = submission.path.name or str(submission.path)
     if submission.kind == "zip":
         staged.sha256 = zip_sha256(submission.path)
         with tempfile.TemporaryDirectory(prefix="backprop-grader-unzip-") as scratch:
             unzipped = Path(scratch, "zip")
             extracted: ExtractedZip = safe_extract(submission.path, unzipped)
-            _stage_folder(unzipped, label, dest, staged, extracted.refused)
+            if time.monotonic() > deadline:
+                raise _out_of_time(label)
+            _stage_folder(unzipped, label, dest, staged, extracted.refused, deadline)
     elif submission.kind == "dir":
-        root, files = _stage_folder(submission.path, label, dest, staged)
+        root, files = _stage_folder(submission.path, label, dest, staged, deadline=deadline)
         staged.sha256 = files_sha256(root, files)
     elif submission.kind == "file":
         # The path was named by the instructor (or found in their batch folder): it may be followed.
@@ -293,7 +340,7 @@ def stage(submission: Submission, dest: Path) -> StagedSubmission:
             raise BadSubmissionError(
                 f"{label} is not named after an exercise{suggestion_for(label)}; rename it to "
                 f"{expected_names()}.")
-        _stage_files({stem: submission.path}, dest, staged, follow_links=True)
+        _stage_files({stem: submission.path}, dest, staged, follow_links=True, deadline=deadline)
         staged.sha256 = files_sha256(submission.path.parent, [submission.path], follow_links=True)
     else:
         raise ValueError(f"unknown submission kind {submission.kind!r}; expected dir, zip or file")

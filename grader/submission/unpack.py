@@ -6,6 +6,9 @@ Every entry is checked before anything is written, so a zip with a path outside 
 other special files are not written and are listed in `ExtractedZip.refused`, so that the
 caller can report them against the exercise they stand for.
 
+An entry nested deeper than `MAX_DEPTH` folders or `MAX_PATH_BYTES` of path is refused too,
+before the host's own limit (PATH_MAX) could fail with a message naming the grader's folders.
+
 Sizes are counted on the bytes actually decompressed, never on the sizes the zip declares: a
 zip bomb declares whatever it likes. On any failure the target is left empty.
 """
@@ -37,6 +40,9 @@ IGNORED_FOLDERS = frozenset({"__MACOSX", ".ipynb_checkpoints"})
 
 _CHUNK = 64 * 1024
 _MAX_NAME_BYTES = 255
+# A whole entry path: far below the host's PATH_MAX (4096) once under the grader's scratch folder.
+MAX_PATH_BYTES = 1024
+MAX_DEPTH = 32
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # What reading a damaged member raises, depending on its compression method.
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
@@ -73,9 +79,18 @@ def _entry_parts(zip_name: str, entry: str) -> tuple[str, ...]:
     for part in parts:
         if len(part.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
             raise BadSubmissionError(
-                f"{zip_name}: entry {entry!r} has a name longer than {_MAX_NAME_BYTES} bytes; "
+                f"{zip_name}: entry {_shown(entry)} has a name longer than {_MAX_NAME_BYTES} bytes; "
                 "give it a shorter name and zip it again.")
+    if len(parts) > MAX_DEPTH or len("/".join(parts).encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise BadSubmissionError(
+            f"{zip_name}: entry {_shown(entry)} is nested too deep (more than {MAX_DEPTH} folders or "
+            f"{MAX_PATH_BYTES} bytes of path); put your exercise files at most one folder deep and zip again.")
     return parts
+
+
+def _shown(entry: str, limit: int = 80) -> str:
+    """An entry's name for a message, its middle left out when long (names can be kilobytes)."""
+    return repr(entry) if len(entry) <= limit else repr(entry[:40] + " ... " + entry[-35:])
 
 
 def _entry_kind(info: zipfile.ZipInfo) -> str:
@@ -231,7 +246,12 @@ def safe_extract(zip_path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL
     try:
         with archive:
             plan = _plan(archive, zip_name, max_files)
-            files = _write_files(archive, plan, dest, zip_name, max_total_bytes, max_file_bytes)
+            try:
+                files = _write_files(archive, plan, dest, zip_name, max_total_bytes, max_file_bytes)
+            except OSError as exc:  # the host refused a name or a write; its message holds host paths
+                raise BadSubmissionError(
+                    f"{zip_name} cannot be unpacked ({exc.strerror or type(exc).__name__}). "
+                    f"{_HOW_TO_ZIP}") from exc
     except BaseException:
         _empty(dest)
         raise

@@ -26,6 +26,8 @@ from typing import Any, Optional
 
 from grader.errors import GraderError, StudentCodeError
 from grader.results import GradingError
+from grader.worker import cgroup as cg
+from grader.worker import reply_schema
 from grader.worker import sandbox as sb
 from grader.worker.inside import protocol
 from grader.worker.inside.main import ATTACH, HELLO, IOV_MAX, STANDBY, byte_views, unwritten
@@ -33,7 +35,12 @@ from grader.worker.inside.main import ATTACH, HELLO, IOV_MAX, STANDBY, byte_view
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 READ_CHUNK = 1 << 16
 PIPE_BYTES = 1 << 20  # large arrays cross in a few writes instead of one per 64 KiB
+WATCH_INTERVAL_S = 0.02  # how soon a dead worker's leftovers are stopped
 MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
+# A reply may be at most REPLY_MULTIPLE times its request's size (the arrays the grader sent),
+# and never less than REPLY_FLOOR_BYTES; a request's "max_reply_bytes" field overrides both.
+REPLY_FLOOR_BYTES = 16 * 2**20
+REPLY_MULTIPLE = 32
 
 
 class OutputTail:
@@ -121,8 +128,11 @@ class _Deadline(Exception):
 class _Process:
     """One running worker: the Popen, the two pipe ends the client keeps, and their pollers."""
 
-    def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, threads: list[threading.Thread]):
+    def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, threads: list[threading.Thread],
+                 cgroup: Optional[cg.SandboxCgroup] = None):
         self.popen = popen
+        self.cgroup = cgroup  # the sandbox's own cgroup, None where the host has none usable
+        self.stopping = threading.Event()  # set when the client stops it: ends its watcher
         self.request_fd = request_fd
         self.reply_fd = reply_fd
         self.threads = threads
@@ -155,11 +165,15 @@ class WorkerClient:
         self.env = dict(env or {})
         self.startup_timeout = startup_timeout
         self.sandbox_name = sb.choose_sandbox(self.config)
+        self.cgroups = cg.detect_support()
         self.events: list[GradingError] = []
         self.starts = 0  # how many worker processes this client has started
         self._stdout = OutputTail(output_limit)
         self._stderr = OutputTail(output_limit)
         self._uid = sb.fresh_uid(self.config)
+        # a uid from the config may be shared by several clients: killing all of its processes
+        # would kill a neighbour's worker, so only a fresh uid is swept with kill(-1)
+        self._uid_private = self._uid is not None and self.config.uid is None
         self._dirs: Optional[sb.WorkerDirs] = None
         self._process: Optional[_Process] = None
         self._next_id = 1
@@ -168,7 +182,8 @@ class WorkerClient:
         self._lock = threading.RLock()
         self._closed = False
         # what must not outlive the client even if close() is never called; holds no reference to it
-        self._leftovers: dict[str, Any] = {"process": None, "root": None, "uid": self._uid}
+        self._leftovers: dict[str, Any] = {"process": None, "root": None, "cgroup": None,
+                                           "uid": self._uid if self._uid_private else None}
         self._finalizer = weakref.finalize(self, _clean_up, self._leftovers)
 
     # ---------------------------------------------------------------- public
@@ -193,6 +208,26 @@ class WorkerClient:
     def worker_pid(self) -> Optional[int]:
         """The host pid of the running worker (or of bubblewrap around it), if one runs."""
         return self._process.popen.pid if self._process else None
+
+    @property
+    def failed_loads(self) -> dict[str, StudentCodeError]:
+        """The modules this client will not load again (their loading timed out, crashed or
+        answered far too much), with the error each request for them raises."""
+        return dict(self._poisoned)
+
+    @property
+    def limits_scope(self) -> str:
+        """"sandbox" when memory, processes and CPU are limited for the worker and everything it forks
+        together (a cgroup of its own), "process" when only each process has rlimits."""
+        return "sandbox" if self.cgroups.usable else "process"
+
+    @property
+    def limits_note(self) -> str:
+        """'' or a sentence for reports and the terminal saying the limits are per process only."""
+        if self.cgroups.usable:
+            return ""
+        return ("Memory, process and CPU limits hold per process only (this host gives the grader no "
+                "usable cgroups), so code that forks can use more than one process may.")
 
     def start(self) -> None:
         """Start the worker now (requests also start it when needed); on standby if not attached."""
@@ -219,6 +254,7 @@ class WorkerClient:
             raise ValueError("a request is a dict with an 'op' field")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        _check_reply_cap(header)
         with self._lock:
             self._check_open()
             if self.staged_dir is None:
@@ -246,6 +282,7 @@ class WorkerClient:
         for header in headers:
             if not isinstance(header, dict) or not isinstance(header.get("op"), str):
                 raise ValueError("a request is a dict with an 'op' field")
+            _check_reply_cap(header)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         with self._lock:
@@ -302,7 +339,8 @@ class WorkerClient:
             in_flight -= size
             ready_at = max(ready_at, sent_at)  # the worker starts a request when it has answered the one before
             try:
-                reply = self._receive(process, header, request_id, ready_at + timeout, timeout)
+                reply = self._receive(process, header, request_id, ready_at + timeout, timeout,
+                                      reply_limits(reply_byte_cap(header, size)))
                 outcomes.append((self._value(reply, header), None))
             except (StudentCodeError, GraderError) as exc:
                 outcomes.append((None, exc))
@@ -359,6 +397,7 @@ class WorkerClient:
         request_id = self._next_id
         self._next_id += 1
         frame = protocol.encode(dict(header, id=request_id))  # a grader-side ValueError propagates
+        limits = reply_limits(reply_byte_cap(header, sum(len(part) for part in frame.parts())))
         deadline = time.monotonic() + timeout
         process = self._process
         try:
@@ -367,16 +406,23 @@ class WorkerClient:
             raise self._fail(header, "timeout", f"{describe(header)} did not finish within {timeout:g} s") from None
         except OSError:
             raise self._fail(header, *self._death_cause(header)) from None
-        return self._receive(process, header, request_id, deadline, timeout)
+        return self._receive(process, header, request_id, deadline, timeout, limits)
 
-    def _receive(self, process: _Process, header: dict, request_id: int, deadline: float, timeout: float) -> dict:
-        """The reply to `header`, read by `deadline`; a worker that is late, dead or lying is stopped."""
+    def _receive(self, process: _Process, header: dict, request_id: int, deadline: float, timeout: float,
+                 limits: protocol.Limits) -> dict:
+        """The reply to `header`, read by `deadline`; a worker that is late, dead or lying is stopped.
+
+        `limits` bound the reply: a larger frame is refused at its header, before its body is read.
+        """
         try:
-            reply = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline)))
+            reply = protocol.decode(protocol.read_frame(lambda n: self._read(process, n, deadline), limits=limits),
+                                    limits=limits)
         except _Deadline:
             raise self._fail(header, "timeout", f"{describe(header)} did not finish within {timeout:g} s") from None
         except (EOFError, OSError):
             raise self._fail(header, *self._death_cause(header)) from None
+        except protocol.FrameTooLargeError as exc:
+            raise self._refuse(header, str(exc)) from None
         except ValueError as exc:  # a reply that is not one: something wrote to the reply channel
             raise self._fail(header, "crash", f"the worker sent a malformed reply during {describe(header)}: "
                                               f"{exc}") from None
@@ -386,22 +432,37 @@ class WorkerClient:
         return reply
 
     def _value(self, reply: dict, header: dict) -> Any:
-        if reply.get("ok") is True:
-            return reply.get("value")
-        kind, event = reply.get("kind"), reply.get("event")
-        status = {"missing": "missing", "blocked": "blocked"}.get(kind, "error")
-        message = str(reply.get("message", "the worker reported a failure"))
-        if kind == "grader":  # the grader's own mistake: reported as such by the runner, not as the student's
-            raise GraderError(message)
-        error = StudentCodeError(status, message, event=event, traceback=str(reply.get("traceback", "")))
-        if event:
-            self._record(event, message, header)
-        if event == "memory":
+        """The reply's value, or the StudentCodeError it reports; a reply outside the schema
+        (grader/worker/reply_schema.py) is the student's malformed answer, never the grader's fault."""
+        try:
+            checked = reply_schema.check_reply(header, reply)
+        except reply_schema.MalformedReplyError as exc:
+            raise StudentCodeError("error", malformed_message(header, str(exc))) from None
+        if not isinstance(checked, reply_schema.Failure):
+            return checked
+        error = StudentCodeError(checked.status, checked.message or "the worker reported a failure",
+                                 event=checked.event, traceback=checked.traceback)
+        if checked.event:
+            self._record(checked.event, error.message, header)
+        if checked.event == "memory":
             self._stop()  # a heap that just ran out is not trusted with the next check
         raise error
 
+    def _refuse(self, header: dict, reason: str) -> StudentCodeError:
+        """A reply larger than the request allows: the rest of it is still in the pipe, so the
+        worker is stopped (the next request starts a fresh one); only this call fails."""
+        self._stop()
+        error = StudentCodeError("error", f"The answer of {describe(header)} was not read: {reason}. "
+                                          "It is far larger than an answer to this call can be.")
+        module = header.get("module")
+        if header.get("op") == "load" and isinstance(module, str):
+            self._poisoned[module] = error
+        return error
+
     def _fail(self, header: dict, kind: str, message: str) -> StudentCodeError:
         """The worker is gone or untrustworthy: kill it, record the event, return the error to raise."""
+        if kind == "timeout" and self._ended_by_itself():
+            kind, message = self._death_cause(header)  # it died before its reply was due: not a timeout
         self._stop()
         self._record(kind, message, header)
         error = StudentCodeError("timeout" if kind == "timeout" else "error", message, event=kind)
@@ -416,6 +477,17 @@ class WorkerClient:
         if event not in self.events:  # the same failure on every check is one event
             self.events.append(event)
 
+    def _ended_by_itself(self, grace: float = 0.1) -> bool:
+        """Whether the worker had ended (or was ending) when its deadline passed, before we kill it."""
+        process = self._process
+        if process is None:
+            return False
+        try:
+            process.popen.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def _death_cause(self, header: dict) -> tuple[str, str]:
         """(event kind, message) for a worker that closed its reply pipe."""
         process = self._process
@@ -425,8 +497,9 @@ class WorkerClient:
             status = None
         if process is not None:
             process.threads[1].join(timeout=0.5)  # the last words on stderr tell memory from crash
+        oom_kills = process.cgroup.oom_kills() if process is not None and process.cgroup is not None else 0
         return classify_exit(status, self.sandbox_name, self._stderr.text()[-4000:], describe(header),
-                             self.config)
+                             self.config, oom_kills=oom_kills)
 
     # ---------------------------------------------------------------- pipes
 
@@ -485,26 +558,41 @@ class WorkerClient:
             env = sb.worker_environment(self.sandbox_name, self._dirs, self.env)
             command = sb.build_command(self.sandbox_name, runtime, self._dirs, self.config, settings, env)
             limits = sb.process_limits(self.config, nproc=sb.nproc_limit(self.config, self._uid))
+            group = self._new_cgroup()
             popen = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=(request_read, reply_write, *(fds or {}).values()), start_new_session=True,
-                preexec_fn=sb.make_preexec(limits), env=env, umask=0o022,
-                cwd=self._dirs.tmp if self.sandbox_name == "none" else "/")
+                preexec_fn=sb.make_preexec(limits, join=group.preexec_join() if group else None),
+                env=env, umask=0o022, cwd=self._dirs.tmp if self.sandbox_name == "none" else "/")
         except BaseException:
             for fd in (request_read, request_write, reply_read, reply_write, *(fds or {}).values()):
                 os.close(fd)
+            if self._leftovers["cgroup"] is not None:  # made for this worker, never joined
+                self._leftovers["cgroup"].remove(patience=1.0)
+                self._leftovers["cgroup"] = None
             raise
         for fd in (request_read, reply_write, *(fds or {}).values()):
             os.close(fd)  # the worker's ends; holding them would hide its exit from us
         os.set_blocking(request_write, False)  # so a worker that stops reading cannot outlast a deadline
         os.set_blocking(reply_read, False)  # read what is there; poll only when nothing is
         threads = [self._stdout.drain(popen.stdout), self._stderr.drain(popen.stderr)]
-        self._process = _Process(popen, request_write, reply_read, threads)
+        self._process = _Process(popen, request_write, reply_read, threads, group)
+        threads.append(watch_sandbox(popen, group, self._uid if self._uid_private else None, self._process.stopping))
         self._leftovers["process"] = popen
         self.starts += 1
         self._await_startup(STANDBY)
         if self.staged_dir is not None:
             self._attach_process()
+
+    def _new_cgroup(self) -> Optional[cg.SandboxCgroup]:
+        """A fresh cgroup for the next worker, limited as the config says (None without cgroups)."""
+        if not self.cgroups.usable:
+            return None
+        limits = cg.CgroupLimits(memory_bytes=self.config.memory_mb * 2**20,
+                                 max_processes=self.config.max_processes)
+        group = cg.create_cgroup(self.cgroups, limits)
+        self._leftovers["cgroup"] = group
+        return group
 
     def _attach_process(self) -> None:
         """Tell the standby worker its submission folder is complete; wait until it is ready."""
@@ -532,7 +620,11 @@ class WorkerClient:
         self._leftovers["process"] = None
         if process is None:
             return
-        stop_process_tree(process.popen, self._uid)
+        process.stopping.set()
+        stop_process_tree(process.popen, self._uid if self._uid_private else None, cgroup=process.cgroup)
+        if process.cgroup is not None:
+            process.cgroup.remove()
+            self._leftovers["cgroup"] = None
         for fd in (process.request_fd, process.reply_fd):
             try:
                 os.close(fd)
@@ -542,9 +634,15 @@ class WorkerClient:
             thread.join(timeout=2)
 
 
-def stop_process_tree(popen: subprocess.Popen, uid: Optional[int], *, patience: float = 5.0) -> None:
-    """SIGKILL the worker's process group, its private uid's processes and its session, until none is left."""
+def stop_process_tree(popen: subprocess.Popen, uid: Optional[int], *, patience: float = 5.0,
+                      cgroup: Optional[cg.SandboxCgroup] = None) -> None:
+    """SIGKILL the worker's cgroup, process group, private uid's processes and session, until none is left.
+
+    `uid` must be private to this worker (None otherwise): every process of it is killed.
+    """
     session = popen.pid  # start_new_session made the worker (or bwrap) its session leader
+    if cgroup is not None:  # first: the cgroup holds every process it forked, wherever it went
+        cgroup.kill(patience)
     try:
         os.killpg(popen.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -570,12 +668,42 @@ def stop_process_tree(popen: subprocess.Popen, uid: Optional[int], *, patience: 
         time.sleep(0.02)
 
 
+def watch_sandbox(popen: subprocess.Popen, cgroup: Optional[cg.SandboxCgroup], uid: Optional[int],
+                  stopping: threading.Event) -> threading.Thread:
+    """Stop the whole sandbox as soon as its worker ends, or the kernel kills one of its processes
+    for the cgroup's memory limit.
+
+    Processes the code forked hold copies of the reply pipe: while one lives, a worker that died
+    gives no end of file, and the grader would wait for the deadline and call a crash a timeout.
+    And an OOM kill takes one victim, often a forked child, while the rest go on; stopping all of
+    it makes the memory limit end the request, as a "memory" death. `uid` only if private.
+    """
+
+    def run() -> None:
+        while not stopping.wait(WATCH_INTERVAL_S):
+            if popen.poll() is not None or (cgroup is not None and cgroup.oom_kills() > 0):
+                stop_process_tree(popen, uid, patience=2.0, cgroup=cgroup)
+                return
+
+    thread = threading.Thread(target=run, name="sandbox-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def _clean_up(leftovers: dict) -> None:
     """Last resort when a client is dropped without close() (or at interpreter exit)."""
     if leftovers.get("process") is not None:
-        stop_process_tree(leftovers["process"], leftovers.get("uid"), patience=1.0)
+        stop_process_tree(leftovers["process"], leftovers.get("uid"), patience=1.0, cgroup=leftovers.get("cgroup"))
+    if leftovers.get("cgroup") is not None:
+        leftovers["cgroup"].remove(patience=1.0)
     if leftovers.get("root"):
         shutil.rmtree(leftovers["root"], ignore_errors=True)
+
+
+def _check_reply_cap(header: dict) -> None:
+    cap = header.get("max_reply_bytes")
+    if cap is not None and (type(cap) is not int or cap < 1024):
+        raise ValueError(f"max_reply_bytes must be an int of at least 1024, not {cap!r}")
 
 
 def _existing_folder(path: Any) -> str:
@@ -606,6 +734,32 @@ def _remaining_ms(deadline: float) -> int:
     return max(0, int((deadline - time.monotonic()) * 1000))
 
 
+def reply_byte_cap(header: dict, request_bytes: int) -> int:
+    """The most bytes the reply to `header` may have: its "max_reply_bytes" when given, else
+    REPLY_MULTIPLE times the request's own size, at least REPLY_FLOOR_BYTES."""
+    override = header.get("max_reply_bytes")
+    if override is not None:
+        return int(override)
+    return max(REPLY_FLOOR_BYTES, REPLY_MULTIPLE * request_bytes)
+
+
+def reply_limits(cap: int) -> protocol.Limits:
+    """Decoding limits for a reply of at most `cap` bytes of arrays and `cap` bytes of header (at
+    most the protocol's own header cap), with as few arrays and JSON containers as keep decoding
+    cheap: about one per 256 and 64 bytes of the cap."""
+    default = protocol.DEFAULT_LIMITS
+    return protocol.Limits(max_header_bytes=min(default.max_header_bytes, cap), max_buffer_bytes=cap,
+                           max_buffers=min(default.max_buffers, max(1024, cap // 256)),
+                           max_ndim=default.max_ndim, max_depth=default.max_depth,
+                           max_containers=min(default.max_containers, max(65536, cap // 64)))
+
+
+def malformed_message(header: dict, reason: str) -> str:
+    """Feedback for a reply outside the schema; `reason` is the grader's own words."""
+    return (f"The worker's answer to {describe(header)} was malformed ({reason}); "
+            "the code may have written to the worker's reply channel.")
+
+
 def describe(header: dict) -> str:
     """A short phrase naming what a request asked for, for messages."""
     op, module, name = header.get("op"), header.get("module"), header.get("name")
@@ -624,8 +778,12 @@ def describe(header: dict) -> str:
 
 
 def classify_exit(status: Optional[int], sandbox: str, stderr: str, what: str,
-                  config: sb.SandboxConfig) -> tuple[str, str]:
-    """(event kind, message) for a worker that ended during `what`, from its exit status."""
+                  config: sb.SandboxConfig, *, oom_kills: int = 0) -> tuple[str, str]:
+    """(event kind, message) for a worker that ended during `what`, from its exit status and
+    `oom_kills`, the kills by its cgroup's memory limit (the sandbox is then killed whole)."""
+    if oom_kills > 0:
+        return "memory", (f"{what} used more than the sandbox's {config.memory_mb} MB of memory (all its "
+                          "processes together), and the sandbox was stopped")
     signal_number = None
     if status is not None and status < 0:
         signal_number = -status

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from grader.errors import GraderError, StudentCodeError
+from grader.errors import StudentCodeError
+from grader.worker import reply_schema
+from grader.worker.client import malformed_message
 from grader.worker.inside import protocol
 from grader.worker.inside.handler import Handler, NamespaceModules
 
@@ -34,13 +36,14 @@ class InProcessTransport:
         wire = protocol.pack(dict(header, id=request_id), limits=self.limits)
         frame = protocol.read_frame(protocol.BytesReader(wire), limits=self.limits)
         reply = protocol.unpack(self.handler.respond(frame).to_bytes(), limits=self.limits)
-        if reply.get("ok") is True:
-            return reply.get("value")
-        if reply.get("kind") == "grader":  # the grader's own mistake, not the student's
-            raise GraderError(str(reply.get("message", "")))
-        status = {"missing": "missing", "blocked": "blocked"}.get(reply.get("kind"), "error")
-        raise StudentCodeError(status, str(reply.get("message", "")), event=reply.get("event"),
-                               traceback=str(reply.get("traceback", "")))
+        try:  # a program's result is not checked: in a kernel of one's own, a stand-in may answer
+            checked = reply_schema.check_reply(header, reply, programs=False)
+        except reply_schema.MalformedReplyError as exc:  # the student's code wrote the reply
+            raise StudentCodeError("error", malformed_message(header, str(exc))) from None
+        if isinstance(checked, reply_schema.Failure):
+            raise StudentCodeError(checked.status, checked.message or "the code reported a failure",
+                                   event=checked.event, traceback=checked.traceback)
+        return checked
 
     def close(self) -> None:
         """Nothing to stop; here so callers can treat every transport alike."""

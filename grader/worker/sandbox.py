@@ -16,6 +16,10 @@ open files, no core dumps). Root ignores RLIMIT_NPROC, so a grader running as ro
 worker as root only long enough for it to drop to a fresh unprivileged uid of its own before any
 student code runs; a uid no other process uses also lets the client kill every process the
 worker ever made, even ones that left its session.
+
+rlimits count one process at a time; where the host allows it, each worker also joins a cgroup
+of its own in the same preexec function (see cgroup.py), so memory, processes and CPU are
+limited for everything the worker forks together.
 """
 from __future__ import annotations
 
@@ -416,11 +420,18 @@ def process_limits(config: SandboxConfig, *, nproc: int) -> dict[int, tuple[int,
     }
 
 
-def make_preexec(limits: dict[int, tuple[int, int]]) -> Callable[[], None]:
-    """The function Popen runs in the child between fork and exec."""
+def make_preexec(limits: dict[int, tuple[int, int]],
+                 join: Optional[Callable[[], None]] = None) -> Callable[[], None]:
+    """The function Popen runs in the child between fork and exec.
+
+    `join` (moving the child into its sandbox's cgroup) runs first, so the worker and everything
+    it ever starts are inside the cgroup before the first instruction of the worker's own.
+    """
     items = sorted(limits.items())
 
     def apply_limits() -> None:
+        if join is not None:
+            join()
         for which, (soft, hard) in items:
             resource.setrlimit(which, (soft, hard))
 

@@ -7,10 +7,12 @@ own file, test_hostile_submissions.py.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 from grader.checks.base import Check, ok
+from grader.checks.registry import checks_for
 from grader.checks.runner import run_exercise
 from grader.pipeline import grade_submission
 from grader.rubric import Rubric, RubricItem
@@ -165,15 +167,17 @@ def _worker_dirs() -> set[str]:
 
 @pytest.fixture
 def taken(monkeypatch):
-    """Every worker grade_submission takes from a supply, in order."""
+    """Every worker grade_submission takes from a supply, in order: (client, uid, pid, whether it
+    was already starting on standby when asked for, its folder)."""
     import grader.pipeline as pipeline
 
     clients = []
     real = pipeline.WorkerSupply.take
 
     def take(self):
+        was_starting = self._standby is not None
         client = real(self)
-        clients.append((client, client.uid, client.worker_pid))
+        clients.append((client, client.uid, client.worker_pid, was_starting, Path(client._dirs.root)))
         return client
 
     monkeypatch.setattr(pipeline.WorkerSupply, "take", take)
@@ -185,7 +189,7 @@ def test_in_a_batch_the_next_worker_is_up_before_its_submission_and_each_gets_it
 
     options = grading_options(exercises=(EX1,))
     folders = [solved_folder(tmp_path, student) for student in ("s101", "s102", "s103")]
-    before, dirs = live_descendants(), _worker_dirs()
+    before = live_descendants()
     with workers_started_ahead(options, count=3) as supply:
         first = grade_folder(folders[0], options)
         standby, starting = supply._standby  # the next submission's worker, started during the first
@@ -194,9 +198,11 @@ def test_in_a_batch_the_next_worker_is_up_before_its_submission_and_each_gets_it
         rest = [grade_folder(folder, options) for folder in folders[1:]]
         assert supply._standby is None  # no worker boots after the last of the three
     assert all(full_marks(r.exercises[0]) and r.errors == [] for r in [first, *rest])
-    assert taken[1][0] is standby
-    assert len({uid for _, uid, _ in taken}) == 3 and len({pid for _, _, pid in taken}) == 3
-    assert live_descendants() - before == set() and _worker_dirs() - dirs == set()
+    # two workers per submission (visible checks, then hidden ones), every one started ahead
+    assert len(taken) == 6 and taken[2][0] is standby and all(t[3] for t in taken)
+    assert len({t[1] for t in taken}) == 6 and len({t[2] for t in taken}) == 6
+    # each worker's own folders are gone (a glob of the temp folder would also see other runs')
+    assert live_descendants() - before == set() and not any(t[4].exists() for t in taken)
 
 
 def test_a_bad_submission_leaves_the_started_worker_to_the_next_one(tmp_path, taken):
@@ -210,7 +216,50 @@ def test_a_bad_submission_leaves_the_started_worker_to_the_next_one(tmp_path, ta
         bad = grade_folder(empty, options)
         result = grade_folder(good, options)
     assert [e.kind for e in bad.errors] == ["bad_submission"] and full_marks(result.exercises[0])
-    assert len(taken) == 1  # one worker for two submissions: the unreadable one needed none
+    assert len(taken) == 2  # the good submission's two workers: the unreadable one needed none
+
+
+def test_the_hidden_checks_get_a_fresh_worker_that_started_during_the_visible_ones(tmp_path, taken):
+    result = grade_folder(solved_folder(tmp_path, "s108"), grading_options(exercises=(EX1, EX3)))
+    assert [full_marks(ex) for ex in result.exercises] == [True, True] and result.errors == []
+    (visible, visible_uid, visible_pid, _, _), (hidden, hidden_uid, hidden_pid, prestarted, _) = taken
+    assert hidden is not visible and hidden_uid != visible_uid and hidden_pid != visible_pid
+    assert prestarted  # asked for after the visible checks, it was already on its way
+    assert hidden.starts == 1  # no restart: the solutions' hidden checks ran in that one worker
+
+
+def test_a_self_check_uses_one_worker(tmp_path, taken):
+    result = grade_folder(solved_folder(tmp_path, "s109"),
+                          grading_options(hidden=False, exercises=(EX1, EX3)))
+    assert all(full_marks(ex) for ex in result.exercises) and len(taken) == 1
+
+
+def test_an_exercise_without_its_file_keeps_its_hidden_tests_in_the_report(tmp_path, taken):
+    folder = solved_folder(tmp_path, "s110")
+    (folder / f"{EX3}.py").unlink()
+    result = grade_folder(folder, grading_options(exercises=(EX1, EX3)))
+    ex1, ex3 = result.exercises
+    assert full_marks(ex1) and ex3.source is None
+    assert [t.name for t in ex3.tests] == [c.name for c in checks_for(EX3, hidden=True)[1]]
+    assert {t.status for t in ex3.tests} == {"missing"} and len(taken) == 2
+
+
+def test_a_module_whose_loading_timed_out_is_not_loaded_again_for_the_hidden_checks(tmp_path, taken):
+    folder = solved_folder(tmp_path, "s112")
+    append_code(folder, EX1, "while True:\n    pass")
+    [ex1] = grade_folder(folder, grading_options(exercises=(EX1,), load_timeout=2.0)).exercises
+    assert {t.status for t in ex1.tests} == {"timeout"}
+    assert len({t.feedback for t in ex1.tests}) == 1  # visible and hidden tests: the same load timeout
+    (_, *_), (hidden, *_) = taken
+    assert hidden.events == [] and hidden.starts == 1  # the hidden worker never ran the endless import
+
+
+def test_with_no_file_to_run_hidden_checks_on_no_hidden_worker_is_taken(tmp_path, taken):
+    folder = solved_folder(tmp_path, "s111")
+    (folder / f"{EX3}.py").unlink()
+    [ex3] = grade_folder(folder, grading_options(exercises=(EX3,))).exercises
+    assert [t.name for t in ex3.tests] == [c.name for c in checks_for(EX3, hidden=True)[1]]
+    assert {t.status for t in ex3.tests} == {"missing"} and len(taken) == 1
 
 
 def test_a_single_grade_stops_its_worker_even_when_the_submission_is_unreadable(tmp_path):

@@ -312,6 +312,15 @@ def test_the_public_rubric_reads_back_to_the_public_rubric(settings):
     assert "b.hidden" not in text
 
 
+def test_the_public_rubric_keeps_requirements_on_visible_tests_and_drops_hidden_ones():
+    rubric = Rubric("ex9_things", "Things", {
+        "a.values": RubricItem(1.0, "visible"), "b.hidden": RubricItem(2.0, "hidden"),
+        "a.pure": RubricItem(0.5, "visible", ("a.values", "b.hidden", "ex8_other:x.values"))}, {})
+    back = parse_rubric(public_rubric_text(rubric), source="test")
+    assert back == rubric.public()
+    assert back.tests["a.pure"].requires == ("a.values", "ex8_other:x.values")
+
+
 def test_build_release_refuses_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(FileExistsError, match="not an empty folder"):

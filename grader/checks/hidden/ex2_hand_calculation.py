@@ -16,12 +16,15 @@ import numpy as np
 from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.ex1_activations_losses import register
 from grader.checks.ex2_hand_calculation import (
-    KEYS, STEM, answer_dict, chain_diagnosis, hand_answers, judge_chain, key_value, lecture_chains, wrong_keys,
+    KEYS, STEM, answer_dict, chain_diagnosis, hand_answers, hand_written_verdict, judge_chain, key_value,
+    lecture_chains, wrong_keys,
 )
 from grader.checks.hidden.ex1_activations_losses import changed_arguments
 from grader.diagnosis.text import mistake_text
 from grader.personal_case import personal_case
 from reference import hand_network as ref
+
+PERSONAL_TEST = "HAND_ANSWERS.personal_case"  # `grade check --student ID` may run it (see selfcheck.py)
 
 
 def random_case(rng: np.random.Generator, y: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -76,13 +79,16 @@ def carried_forward(answers: Mapping[str, Any], x: np.ndarray, w: np.ndarray, y:
     return ref.backward_221_rounded(x, w, h, float(y_hat), y)
 
 
-@register(STEM, "HAND_ANSWERS.personal_case", needs=("HAND_ANSWERS",),
+@register(STEM, PERSONAL_TEST, needs=("HAND_ANSWERS",),
           hint="Work the chain for your own case (`grade case YOUR_ID`), to 3 decimals, step by step.")
 def personal(ctx: CheckContext) -> Verdict:
     if not ctx.student_id.strip():
         return fail("HAND_ANSWERS can only be checked against a personal case, and this run has no student id.")
     x, V, w, y = personal_case(ctx.student_id)
     answers = answer_dict(hand_answers(ctx), "HAND_ANSWERS")
+    not_written = hand_written_verdict(ctx, answers)
+    if not_written is not None:  # numbers computed by code are not worked by hand
+        return not_written
     atol = ctx.settings["hand_atol"]
     exact, rounded = ref.forward_backward_221(x, V, w, y), ref.forward_backward_221_rounded(x, V, w, y)
     chains = [(exact, 0.0, atol), (rounded, 0.0, atol)]

@@ -176,8 +176,43 @@ def test_hand_answers_not_a_dict_or_absent(run_check):
 
 
 def test_scalars_may_be_one_element_lists(run_check):
-    answers = {**hand_answers_for(STUDENT), "loss": [0.5], "z_out": np.array([1.0])}
+    worked = hand_answers_for(STUDENT)
+    answers = {**worked, "loss": [worked["loss"]], "z_out": np.array([worked["z_out"]])}
     assert run_check(STEM, "HAND_ANSWERS.complete", {**REFERENCE, "HAND_ANSWERS": answers}).status == "passed"
+
+
+def test_a_complete_sheet_of_placeholders_is_not_worked_through(run_check):
+    zeros = {key: np.zeros(shape).tolist() if shape else 0.0 for key, shape in ex2.SHAPES.items()}
+    outcome = run_check(STEM, "HAND_ANSWERS.complete", {**REFERENCE, "HAND_ANSWERS": zeros})
+    assert outcome.status == "failed" and "h is not sigma(z)" in outcome.feedback
+    # rounding at each step, or working from exact values, stays within the allowance
+    worked = hand_answers_for(STUDENT)
+    for key in ("h", "y_hat"):
+        nudged = {**worked, key: (np.asarray(worked[key]) + 4e-4).tolist()}
+        assert run_check(STEM, "HAND_ANSWERS.complete", {**REFERENCE, "HAND_ANSWERS": nudged}).status == "passed"
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("HAND_ANSWERS = {'z': [0.1, -0.2], 'loss': 0.5}", None),
+    ("HAND_ANSWERS = {'z': [0.1, -0.2]}\nHAND_ANSWERS = {'z': [round(0.123, 2), 0.0]}", "not numbers written out"),
+    ("HAND_ANSWERS = dict(z=[0.1, 0.2])", "not written as a dict"),
+    ("HAND_ANSWERS = {'z': [0.1, -0.2]}\nHAND_ANSWERS |= {'z': [0.3, 0.4]}", "computed"),
+    ("HAND_ANSWERS, other = {'z': [0.1]}, 1", "computed"),
+    ("x = 1", "not assigned at the top level"),
+    ("HAND_ANSWERS = {'z': [True, 0.2]}", "not numbers written out"),
+    ("HAND_ANSWERS = {'z': [1 + 2, 0.2]}", "not numbers written out"),
+])
+def test_written_answers_accept_only_literal_numbers(source, problem):
+    written, why = ex2.written_answers([source])
+    if problem is None:
+        assert written == {"z": [0.1, -0.2], "loss": 0.5} and why == ""
+    else:
+        assert written is None and problem in why
+
+
+def test_notebook_cells_are_read_one_at_a_time():
+    cells = ["HAND_ANSWERS = {'z': [0.1, 0.2]}", "def broken(:", "HAND_ANSWERS = {'z': [0.3, 0.4]}"]
+    assert ex2.written_answers(cells) == ({"z": [0.3, 0.4]}, "")
 
 
 # ---------------------------------------------------------------- fixtures and rubric

@@ -382,3 +382,71 @@ def test_public_checks_run_from_release_data_without_the_reference(run_check, mo
     outcome = run_check(STEM, "backward.gradcheck.tanh", broken)
     assert (outcome.status, outcome.diagnosis) == ("failed", None)
     assert run_check(STEM, "forward.values", make_student("activation_twice")).diagnosis == "activation_applied_twice"
+
+
+# ---------------------------------------------------------------- no evidence, no points
+
+def constant_student() -> dict:
+    """A forward that ignores params and X, and a backward of zeros: both slopes are 0."""
+    return {"forward": lambda params, X, hidden="sigmoid", output="softmax": (
+                np.full((np.shape(X)[0], np.shape(params[-1][0])[1]), 0.5), {}),
+            "backward": lambda params, cache, Y, loss="cce": [(np.zeros(np.shape(W)), np.zeros(np.shape(b)))
+                                                              for W, b in params]}
+
+
+@pytest.mark.parametrize("name", GRADCHECKS)
+def test_gradcheck_fails_when_every_slope_is_zero(run_check, name):
+    outcome = run_check(STEM, name, constant_student())
+    assert outcome.status == "failed"
+    assert "does not change when the parameters move" in outcome.feedback
+
+
+def test_degenerate_slopes_are_those_all_near_zero():
+    flat = [public.Slope(0, 0.0, 0.0), public.Slope(1, 0.0, 1e-9)]
+    assert public.degenerate(flat, 1e-6)
+    assert not public.degenerate(flat + [public.Slope(2, 0.1, 0.1)], 1e-6)
+
+
+@pytest.mark.parametrize("forward_s, backward_s, flagged", [
+    (0.001, 0.002, False),   # backpropagation: about a forward
+    (0.001, 0.030, False),   # 30 forwards, but a loop over entries takes milliseconds: under the floor
+    (0.020, 0.400, False),   # slow forward, slow backward: a busy machine, ratio 20
+    (0.001, 0.500, True),    # hundreds of forwards and half a second: finite differences
+])
+def test_numerical_differentiation_needs_both_the_ratio_and_the_floor(forward_s, backward_s, flagged):
+    cost = public.CostMeasurement(5146, (96, 48, 10), forward_s, backward_s)
+    assert public.numerical_differentiation(cost, 60.0, 0.05) is flagged
+
+
+def test_backpropagation_check_passes_honest_code_in_process(run_check):
+    for student in (reference_student(), make_student()):
+        outcome = run_check(STEM, "backward.backpropagation", student)
+        assert outcome.status == "passed", outcome.feedback
+
+
+def finite_difference_backward(params, cache, Y, loss="cce"):
+    """Central differences of the reference's forward, one entry at a time (the cache holds X)."""
+    X, hidden, output = cache.activations[0], cache.hidden, cache.output
+    work = [(np.array(W), np.array(b)) for W, b in params]
+    grads = []
+    for W, b in work:
+        pair = []
+        for array in (W, b):
+            grad = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                kept = array[index]
+                slopes = []
+                for moved in (kept + 1e-5, kept - 1e-5):
+                    array[index] = moved
+                    slopes.append(public.mean_loss(reference_mlp.forward(work, X, hidden, output)[0], Y, loss))
+                array[index] = kept
+                grad[index] = (slopes[0] - slopes[1]) / 2e-5
+            pair.append(grad)
+        grads.append(tuple(pair))
+    return grads
+
+
+def test_backpropagation_check_names_finite_differences(run_check):
+    outcome = run_check(STEM, "backward.backpropagation", {**reference_student(), "backward": finite_difference_backward})
+    assert outcome.status == "failed"
+    assert outcome.feedback.startswith("backward calls forward per parameter: this is numerical differentiation")

@@ -9,6 +9,7 @@ import pytest
 import grader.checks.ex6_gradient_descent as ex6
 from grader.checks.base import REGISTRY
 from grader.rubric import load_rubric
+from reference import mlp
 from reference import training as ref
 from tests.grader.checks.conftest import load_solution
 
@@ -22,10 +23,16 @@ def sgd_step_alternative(params, grads, lr):
     return [[np.subtract(W, lr * dW), np.subtract(b, lr * db)] for (W, b), (dW, db) in zip(params, grads)]
 
 
-def train_alternative(X, Y, layer_sizes, hidden="tanh", epochs=100, lr=0.5, batch_size=32, seed=0):
-    """Its own init (scaled normal), shuffling, forward and backward; losses as a numpy array."""
+def init_alternative(layer_sizes, seed=0):
     rng = np.random.default_rng(seed + 11)
-    params = [(rng.normal(size=(m, n)) / np.sqrt(m), np.zeros(n)) for m, n in zip(layer_sizes[:-1], layer_sizes[1:])]
+    return [(rng.normal(size=(m, n)) / np.sqrt(m), np.zeros(n)) for m, n in zip(layer_sizes[:-1], layer_sizes[1:])]
+
+
+def train_alternative(X, Y, layer_sizes, hidden="tanh", epochs=100, lr=0.5, batch_size=32, seed=0):
+    """Its own init (scaled normal), shuffling, and forward and backward written out (the same
+    arithmetic as the reference's); losses as a numpy array."""
+    rng = np.random.default_rng(seed + 11)
+    params = init_alternative(layer_sizes, seed)
     losses = np.zeros(epochs)
     for epoch in range(epochs):
         order = np.arange(X.shape[0])
@@ -50,8 +57,10 @@ def train_alternative(X, Y, layer_sizes, hidden="tanh", epochs=100, lr=0.5, batc
     return params, losses
 
 
-REFERENCE = {"sgd_step": ref.sgd_step, "train": ref.train}
-ALTERNATIVE = {"sgd_step": sgd_step_alternative, "train": train_alternative}
+# train's own parts, which train.replay calls (exercise 6 imports them from exercise 3).
+PARTS = {"init_params": mlp.init_params, "forward": mlp.forward, "backward": mlp.backward}
+REFERENCE = {**PARTS, "sgd_step": ref.sgd_step, "train": ref.train}
+ALTERNATIVE = {**PARTS, "init_params": init_alternative, "sgd_step": sgd_step_alternative, "train": train_alternative}
 
 
 def correct_namespaces():
@@ -189,3 +198,41 @@ def test_rubric_and_registered_checks_name_the_same_tests():
     assert set(rubric.tests) == set(REGISTRY[STEM])
     assert all(name.split(".", 1)[0] in ("sgd_step", "train") for name in rubric.tests)
     assert rubric.max_score == pytest.approx(10.0)
+
+
+# ---------------------------------------------------------------- train.replay: its own parts did the learning
+
+def train_least_squares(X, Y, layer_sizes, hidden="tanh", epochs=100, lr=0.5, batch_size=32, seed=0):
+    """A linear fit through a nearly linear tanh layer, with made-up losses."""
+    d, h, c = layer_sizes
+    W1 = np.zeros((d, h))
+    W1[:, :d] = 1e-3 * np.eye(d)
+    fit, *_ = np.linalg.lstsq(np.hstack([X, np.ones((len(X), 1))]), Y, rcond=None)
+    W2 = np.zeros((h, c))
+    W2[:d] = fit[:d] / 1e-3
+    return [(W1, np.zeros(h)), (W2, fit[d])], list(np.linspace(1.0, 0.1, epochs))
+
+
+def train_invented_losses(*args, **kwargs):
+    params, losses = ref.train(*args, **kwargs)
+    return params, list(np.linspace(1.0, 0.1, len(losses)))
+
+
+@pytest.mark.parametrize("train, words", [
+    (train_least_squares, "not those that its own init_params"),
+    (train_invented_losses, "not the losses of the parameters it had"),
+    (train_with(result=lambda p, losses, e: (p, list(losses)[1:] + [losses[-1]])), "not the losses"),
+], ids=["least squares", "invented losses", "losses shifted"])
+def test_replay_fails_training_that_its_own_parts_did_not_do(train, words, run_check):
+    outcome = run_check(STEM, "train.replay", {**REFERENCE, "train": train})
+    assert outcome.status == "failed" and words in outcome.feedback, outcome.feedback
+
+
+def test_replay_accepts_losses_evaluated_after_each_epoch(run_check):
+    def evaluated_after(X, Y, layer_sizes, hidden="tanh", epochs=100, lr=0.5, batch_size=32, seed=0):
+        params, losses = ref.train(X, Y, layer_sizes, hidden, epochs, lr, batch_size, seed)
+        history = [ref.train(X, Y, layer_sizes, hidden, e, lr, batch_size, seed)[0] for e in range(1, epochs + 1)]
+        return params, [mlp.loss_value(mlp.forward(p, X, hidden, "softmax")[0], Y, "cce") for p in history]
+
+    outcome = run_check(STEM, "train.replay", {**REFERENCE, "train": evaluated_after})
+    assert outcome.status == "passed", outcome.feedback

@@ -46,3 +46,42 @@ def test_the_release_file_is_read_once_per_exercise(fresh, monkeypatch):
     assert reads == ["utf-8"]
     with pytest.raises(LookupError, match="reinstall the student release"):
         fixtures.load_fixture("ex_shipped", "c")
+
+
+def test_a_drawing_builder_gives_fresh_inputs_per_seed_and_the_published_ones_without(fresh, monkeypatch):
+    monkeypatch.setattr(fixtures, "DRAWING", {})
+    monkeypatch.setattr(fixtures, "_DRAWN", {})
+
+    @fixtures.fixture_builder("ex_drawn", "data", draws=True)
+    def build(rng=None) -> dict:
+        rng = np.random.default_rng(5) if rng is None else rng
+        return {"x": rng.normal(size=3)}
+
+    @fixtures.fixture_builder("ex_drawn", "lecture")
+    def build_fixed() -> dict:
+        return {"x": np.array([0.5, 1.0])}
+
+    published = fixtures.load_fixture("ex_drawn", "data")["x"]
+    first, again = fixtures.drawn_fixture("ex_drawn", "data", 1), fixtures.drawn_fixture("ex_drawn", "data", 1)
+    other = fixtures.drawn_fixture("ex_drawn", "data", 2)
+    assert again is first and not np.array_equal(first["x"], other["x"])
+    assert not np.array_equal(first["x"], published)
+    assert fixtures.drawn_fixture("ex_drawn", "lecture", 1) is fixtures.load_fixture("ex_drawn", "lecture")
+
+
+def test_exercise_one_draws_inputs_with_the_published_properties():
+    from grader.checks import ex1_activations_losses as ex1
+
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        acts, losses, deltas = ex1.build_activations(rng), ex1.build_losses(rng), ex1.build_deltas(rng)
+        assert 0.0 in acts["inputs"]["vec"] and np.min(np.abs(acts["inputs"]["mat"])) >= 0.1
+        assert np.max(np.abs(acts["large"]["mat"])) >= 900.0
+        regression = losses["cases"]["regression"]
+        assert np.min(np.abs(regression["y_hat"] - regression["y"])) >= 0.1  # off mae's kink
+        tie = losses["cases"]["tie"]
+        assert np.any(tie["y_hat"] == tie["y"]) and np.any(tie["y_hat"] != tie["y"])
+        for edge in ("binary_edge", "classes_edge"):
+            y_hat = losses["cases"][edge]["y_hat"]
+            assert np.any(y_hat == 0.0) and np.any(y_hat == 1.0)
+        assert np.max(np.abs(deltas["cases"]["class_large"]["z"])) >= 900.0

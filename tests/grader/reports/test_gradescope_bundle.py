@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from grader.reports.formats import ReportError
-from grader.reports.gradescope_autograder import BundleConfig, grade_gradescope_submission, student_id
+from grader.reports.gradescope_autograder import (
+    BundleConfig,
+    grade_gradescope_submission,
+    student_id,
+    submission_seed,
+)
 from grader.reports.gradescope_bundle import build_bundle, project_root
+from tests.grader.hostile.test_hidden_inputs import request_values, sent  # noqa: F401 (sent: a fixture)
 from tests.grader.reports.schemas import assert_gradescope_schema
 
 # A tiny submission: two functions of exercise 1, the rest absent. Enough for a real grading run.
@@ -100,7 +106,8 @@ def test_run_autograder_grades_the_submission_into_results_json(tmp_path, bundle
     subprocess.run(["bash", str(root / "run_autograder")], env=env, check=True, capture_output=True, timeout=300)
     data = json.loads((root / "results" / "results.json").read_text())
     assert_gradescope_schema(data)
-    assert data["extra_data"]["student"] == "s042" and data["extra_data"]["seed"] == 1234
+    assert data["extra_data"]["student"] == "s042" and data["extra_data"]["seed_from"] == "sha256"
+    assert data["extra_data"]["seed"] == submission_seed(1234, {}, data["extra_data"]["sha256"]).seed
     assert "Graded as student id `s042`" in data["output"]
     by_name = {t["name"]: t for t in data["tests"]}
     assert by_name["ex1_activations_losses: identity.values"]["status"] == "passed"
@@ -116,3 +123,50 @@ def test_nothing_gradable_still_gives_the_student_a_reason(tmp_path):
     data = grade_gradescope_submission(root, BundleConfig(seed=1))
     assert_gradescope_schema(data)
     assert data["score"] == 0 and "could not be graded" in data["output"]
+
+
+# ---------------------------------------------------------------- a seed per submission
+
+
+@pytest.mark.parametrize("metadata, sha256, source", [
+    ({"id": 123456, "users": [{"sid": "S1"}]}, "ab" * 32, "submission_id"),
+    ({"id": "123456"}, "", "submission_id"),
+    ({"users": [{"sid": "S1"}]}, "ab" * 32, "sha256"),
+    ({"id": True}, "ab" * 32, "sha256"),  # not an id
+    ({"id": " "}, "ab" * 32, "sha256"),
+])
+def test_the_seed_comes_from_the_submission_id_else_the_sha256(metadata, sha256, source):
+    seed = submission_seed(1234, metadata, sha256)
+    assert seed.source == source and 0 <= seed.seed < 2**31
+    assert seed == submission_seed(1234, metadata, sha256)  # reproducible
+    assert seed != submission_seed(1235, metadata, sha256)  # and the bundle's seed matters
+
+
+def test_the_seed_differs_between_submissions():
+    seeds = {submission_seed(1234, {"id": n}, "").seed for n in range(1000, 1100)}
+    assert len(seeds) == 100
+    assert submission_seed(1234, {}, "ab" * 32) != submission_seed(1234, {}, "cd" * 32)
+
+
+def hidden_inputs(sent: list, start: int) -> list:
+    """The arguments the hidden tests sent, in order, among the requests recorded from `start`."""
+    from grader.checks.registry import rubric_for
+
+    tests = rubric_for("ex1_activations_losses").tests
+    return [json.dumps([getattr(v, "tolist", lambda v=v: v)() for v in request_values(header)])
+            for _, test, header in sent[start:] if tests[test].visibility == "hidden"]
+
+
+def test_resubmissions_meet_new_hidden_inputs_and_a_regrade_the_same(tmp_path, bundle, sent):
+    config = BundleConfig(seed=1234)
+    graded = {}
+    for run, submission in [("first", 501), ("second", 502), ("first again", 501)]:
+        root = autograder_layout(tmp_path / run.replace(" ", "_"), bundle, {"ex1_activations_losses.py": EX1},
+                                 {"id": submission, "users": [{"sid": "s042"}]})
+        start = len(sent)
+        data = grade_gradescope_submission(root, config)
+        assert_gradescope_schema(data)
+        graded[run] = (data["extra_data"]["seed"], data["extra_data"]["seed_from"], hidden_inputs(sent, start))
+    assert graded["first"][1] == "submission_id" and graded["first"][0] == submission_seed(1234, {"id": 501}, "").seed
+    assert graded["first"][2] and graded["first"] == graded["first again"]
+    assert graded["second"][0] != graded["first"][0] and graded["second"][2] != graded["first"][2]

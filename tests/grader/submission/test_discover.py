@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import BadSubmissionError
-from grader.submission.discover import Submission, discover
+from grader.submission.discover import MAX_ID_CHARS, RESERVED_IDS, Submission, discover, student_id
 from grader.submission.exercises import EXERCISES
 
 from .factories import EX1, EX2, EX3, make_zip, notebook_text, student_folder, write
@@ -159,3 +159,32 @@ def test_a_batch_given_through_a_link_is_followed(tmp_path):
     os.symlink(batch, tmp_path / "link")
     assert [s.student for s in discover([tmp_path / "link"])] == ["alice", "bob"]
     assert discover([tmp_path / "link" / "alice"])[0].path.resolve() == alice.resolve()
+
+
+# ---------------------------------------------------------------- safe student ids
+
+
+@pytest.mark.parametrize("name", ["alice", "s001", "José", "o_neil-2.v1"])
+def test_a_plain_name_is_its_own_id(name):
+    assert student_id(name) == name
+
+
+@pytest.mark.parametrize("name", ["a\\b", "x" * 250, "summary", "Summary", "results", "..", "a b", "a\x00b"])
+def test_an_unsafe_or_reserved_name_gets_a_stable_distinct_id(name):
+    sid = student_id(name)
+    assert sid != name and sid == student_id(name) and len(sid) <= MAX_ID_CHARS
+    assert not sid.startswith(".") and all(c not in sid for c in "/\\\x00 ")
+    assert sid.casefold() not in RESERVED_IDS
+
+
+def test_names_that_clean_up_alike_keep_apart():
+    assert len({student_id(n) for n in ("a b", "a/b", "a\\b", "a?b", "a_b")}) == 5
+
+
+def test_discovery_renames_and_remembers_the_name(tmp_path):
+    batch = tmp_path / "batch"
+    student_folder(batch, "summary", EX1)
+    student_folder(batch, "bob", EX1)
+    found = {s.name or s.student: s for s in discover([batch])}
+    assert found["summary"].student == student_id("summary") and found["bob"].student == "bob"
+    assert found["bob"].name == ""

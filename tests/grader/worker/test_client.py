@@ -22,6 +22,7 @@ from grader.results import GradingError
 from grader.worker import sandbox as sb
 from grader.worker.client import DEFAULT_OUTPUT_LIMIT, WorkerClient, classify_exit
 from grader.worker.inside.protocol import Handle
+from tests.grader.worker.workers import readable, sandboxes as _sandboxes
 
 REPO = Path(__file__).resolve().parents[3]
 TIMEOUT = 10.0
@@ -190,14 +191,7 @@ def staged(tmp_path_factory) -> Path:
     (folder / "ex_uses_notebook.py").write_text(MODULE_USING_NOTEBOOK)
     (folder / "ex_loops_at_import.py").write_text("while True:\n    pass\n")
     (folder / "ex_syntax.py").write_text("def f(:\n    pass\n")
-    for path in [folder, *folder.iterdir()]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return folder
-
-
-def _sandboxes() -> list:
-    bwrap = pytest.param("bwrap", marks=pytest.mark.skipif(not sb.detect_bwrap(), reason="bubblewrap unusable here"))
-    return [bwrap, "none"]
+    return readable(folder)
 
 
 @pytest.fixture(scope="module", params=_sandboxes())

@@ -21,6 +21,7 @@ from grader.errors import GraderError, StudentCodeError
 from grader.results import GradingError
 from grader.worker import sandbox as sb
 from grader.worker.client import WorkerClient
+from tests.grader.worker.workers import readable, sandboxes as _sandboxes
 
 TIMEOUT = 10.0
 SHORT = 0.5  # the timeout for code that never finishes
@@ -83,14 +84,7 @@ def staged(tmp_path_factory) -> Path:
     (folder / "ex_loops_at_import.py").write_text("while True:\n    pass\n")
     cells = {"cells": [{"index": 0, "source": "def nb(x):\n    return -x"}]}
     (folder / "ex_notebook.cells.json").write_text(json.dumps(cells))
-    for path in [folder, *folder.iterdir()]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return folder
-
-
-def _sandboxes() -> list:
-    bwrap = pytest.param("bwrap", marks=pytest.mark.skipif(not sb.detect_bwrap(), reason="bubblewrap unusable here"))
-    return [bwrap, "none"]
+    return readable(folder)
 
 
 @pytest.fixture(scope="module", params=_sandboxes())
