@@ -72,7 +72,12 @@ def cpu_hog(kind: str) -> Iterator[str]:
 def hostile_folder(root: Path) -> Path:
     """The hostile exercise 1 of the tests, with harmless targets for its write attempts."""
     folder = solved_folder(root, "mallory")
-    targets = [str(root / "outside" / "pwned.txt")]
+    outside = root / "outside"
+    outside.mkdir()
+    outside.chmod(0o777)  # so only the sandbox, not file permissions, can stop the write
+    # /var/tmp first, as in the tests: world-writable on the host, outside the sandbox's own temp
+    # folder, so the worker's guard refuses the write before the file system is asked
+    targets = [f"/var/tmp/{root.name}-pwned.txt", str(outside / "pwned.txt")]
     settings = f"TARGETS = {targets!r}\nUSE_CTYPES = False\nPORT = 9\n"
     append_code(folder, EX1, settings + EX1_HOSTILE)
     return folder

@@ -46,3 +46,15 @@ def test_selfcheck_latency_times_grade_check_on_a_notebook_and_a_module():
     rows = [line for line in done.stdout.splitlines() if line.startswith("grade check")]
     assert [row.split()[-1] for row in rows] == ["0", "0"], done.stdout + done.stderr[-2000:]
     assert "slowest imports" in done.stdout
+
+
+def test_hostile_cost_grades_the_solution_in_full_and_each_hostile_row_for_less():
+    done = run("hostile_cost.py")
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    rows = {line[:20].strip(): line.split() for line in done.stdout.splitlines()
+            if line.startswith(("solution", "480 MB", "forged", "ints"))}
+    assert set(rows) == {"solution", "480 MB answer", "forged replies", "ints beyond float"}
+    assert rows["solution"][-1] == "20/20"
+    for name in ("480 MB answer", "forged replies", "ints beyond float"):
+        score, top = rows[name][-1].split("/")
+        assert top == "20" and float(score) < 20, rows[name]

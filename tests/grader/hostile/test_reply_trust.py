@@ -158,6 +158,7 @@ began = time.monotonic()
 result = grade_folder(Path(sys.argv[1]), grading_options())
 print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "seconds": time.monotonic() - began,
+                  "scores": {e.name: [e.score, e.max_score] for e in result.exercises},
                   "tests": {t.name: [t.status, t.feedback] for e in result.exercises for t in e.tests}}))
 '''
 
