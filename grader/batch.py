@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 import grader
-from grader.pipeline import GradingOptions, grade_submission, workers_started_ahead
+from grader.pipeline import GradingOptions, WorkerSupply, grade_submission, workers_started_ahead
 from grader.reports.formats import check_formats, writable_results, write_formats
 from grader.reports.json_report import read_report, report_path, write_json_atomic, write_report
 from grader.reports.options import ReportOptions
@@ -56,13 +56,15 @@ def in_shard(student: str, shard: tuple[int, int]) -> bool:
     return int.from_bytes(hashlib.sha256(student.encode("utf-8")).digest()[:8], "big") % n == k - 1
 
 
-def _safe_grade(submission: Submission, options: GradingOptions) -> SubmissionResult:
+def _safe_grade(submission: Submission, options: GradingOptions,
+                supply: Optional[WorkerSupply] = None) -> SubmissionResult:
     """grade_submission, with any failure of the grader itself turned into this student's report."""
     try:
-        return grade_submission(submission, options)
+        return grade_submission(submission, options, supply=supply)
     except Exception as exc:  # the batch goes on; the instructor sees why in this report
         result = SubmissionResult(student=submission.student, path=str(submission.path), sha256="",
-                                  seed=options.seed, grader_version=grader.__version__)
+                                  seed=options.seed, grader_version=grader.__version__,
+                                  assignment=options.assignment.name)
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         result.errors.append(GradingError("crash", "grading stopped for this submission: "
                                           + without_host_paths(detail, submission.path)))
@@ -76,10 +78,12 @@ def report_failed(result: SubmissionResult, exc: Exception, options: GradingOpti
 
     failed = SubmissionResult(student=result.student, path=result.path, sha256="", seed=result.seed,
                               sandbox=result.sandbox, duration_s=result.duration_s,
-                              grader_version=result.grader_version, student_name=result.student_name)
+                              grader_version=result.grader_version, student_name=result.student_name,
+                              assignment=options.assignment.name)
     reason = "This report could not be written, so nothing of this grading was kept; grade again."
     for exercise in options.exercises:
-        rubric, checks = checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir)
+        rubric, checks = checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir,
+                                    assignment=options.assignment)
         failed.exercises.append(ExerciseResult(name=exercise, source=None, tests=[
             TestResult(c.name, 0.0, rubric.tests[c.name].points, "error", rubric.tests[c.name].visibility, reason)
             for c in checks]))
@@ -135,7 +139,7 @@ def _reusable(path: Path, sha256: str, options: GradingOptions) -> Optional[Subm
     except (OSError, ValueError, KeyError, json.JSONDecodeError):
         return None
     if old.sha256 == sha256 and old.grader_version == grader.__version__ and old.seed == options.seed \
-            and sha256 and not any(e.kind == "crash" for e in old.errors) and _same_tests(old, options):
+            and old.assignment == options.assignment.name and sha256 and not any(e.kind == "crash" for e in old.errors) and _same_tests(old, options):
         return old
     return None
 
@@ -149,7 +153,8 @@ def _same_tests(old: SubmissionResult, options: GradingOptions) -> bool:
     if list(ran) != list(options.exercises):
         return False
     return all(ran[exercise] == [c.name for c in checks_for(exercise, hidden=options.hidden,
-                                                             rubric_dir=options.rubric_dir)[1]]
+                                                             rubric_dir=options.rubric_dir,
+                                                             assignment=options.assignment)[1]]
                for exercise in options.exercises)
 
 
@@ -163,7 +168,7 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
     further report formats (`grader.reports.formats`) written over the results at the end.
     """
     formats = check_formats(formats, report_options)  # a wrong option fails now, not after the class
-    submissions = discover([Path(p) for p in paths])
+    submissions = discover([Path(p) for p in paths], layout=options.assignment.layout)
     if shard is not None:
         submissions = [s for s in submissions if in_shard(s.student, shard)]
     out_dir = Path(out_dir)
@@ -171,7 +176,8 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
     batch = BatchResult(out_dir=out_dir)
     todo: list[Submission] = []
     for sub in submissions:
-        old = None if force else _reusable(report_path(out_dir, sub.student), submission_sha256(sub), options)
+        old = None if force else _reusable(report_path(out_dir, sub.student),
+                                           submission_sha256(sub, options.assignment.layout), options)
         if old is not None:
             batch.results.append(old)
             batch.skipped.append(sub.student)
@@ -201,9 +207,9 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
             progress(len(batch.results), total, result, False)
 
     if jobs <= 1 or len(todo) <= 1:
-        with workers_started_ahead(options, count=len(todo)), collections_spare_what_exists():
+        with workers_started_ahead(options, count=len(todo)) as supply, collections_spare_what_exists():
             for sub in todo:
-                finish(_safe_grade(sub, options), sub)
+                finish(_safe_grade(sub, options, supply), sub)
     else:
         # Processes, not threads: checks do numpy work in the grader too. forkserver keeps the
         # pool's processes free of this process's threads and open files.
@@ -217,7 +223,8 @@ def grade_batch(paths: Iterable[Path], *, out_dir: Path, options: GradingOptions
                     result = future.result()
                 except Exception as exc:  # the pool process itself died
                     result = SubmissionResult(student=sub.student, path=str(sub.path), sha256="",
-                                              seed=options.seed, grader_version=grader.__version__)
+                                              seed=options.seed, grader_version=grader.__version__,
+                                              assignment=options.assignment.name)
                     result.errors.append(GradingError("crash", "grading process failed: "
                                                       + without_host_paths(repr(exc), sub.path)))
                 finish(result, sub)

@@ -8,6 +8,8 @@
                               (--format junit --out DIR --fail-under N in a student's CI)
     grade case STUDENT_ID     the personal case for exercise 2
     grade release --out DIR   the student release
+    grade assignments         the assignments installed (--assignment NAME on grade, check,
+                              release and gradescope-bundle; module-2a by default)
 """
 from __future__ import annotations
 
@@ -141,10 +143,33 @@ class ShardType(click.ParamType):
         return (k, n)
 
 
+class AssignmentName(click.ParamType):
+    """An installed assignment's name (`grade assignments` lists them) or an assignment folder."""
+
+    name = "NAME"
+
+    def convert(self, value, param, ctx):
+        from grader.assignments import Assignment, UnknownAssignment, get_assignment
+
+        if isinstance(value, Assignment):
+            return value
+        try:
+            return get_assignment(value)
+        except UnknownAssignment as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _assignment_option(command):
+    from grader.assignments import DEFAULT_ASSIGNMENT
+
+    return click.option("--assignment", "assignment", type=AssignmentName(), default=DEFAULT_ASSIGNMENT,
+                        show_default=True,
+                        help="The assignment (course profile) to grade as; `grade assignments` lists them.")(command)
+
+
 def _report_options(command):
-    """--format, --instructor, --gradebook and --assignment: the options of commands that write reports."""
+    """--format, --instructor, --gradebook and --gradebook-assignment: the options of commands that write reports."""
     from grader.reports.formats import FORMAT_NAMES
-    from grader.reports.options import DEFAULT_ASSIGNMENT
 
     options = [
         click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
@@ -154,18 +179,30 @@ def _report_options(command):
                           "students' view, hidden tests by name and points only."),
         click.option("--gradebook", default=None, metavar="PATH",
                      help="nbgrader's gradebook.db (or a database URL), for --format gradebook."),
-        click.option("--assignment", default=DEFAULT_ASSIGNMENT, show_default=True,
-                     help="The assignment's name in nbgrader's gradebook and CSV export."),
+        click.option("--gradebook-assignment", "gradebook_assignment", default=None, metavar="NAME",
+                     help="The assignment's name in nbgrader's gradebook and CSV export "
+                          "(default: the assignment's own, module2a_backprop for module-2a)."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _report_settings(show_hidden: bool, assignment: str, gradebook: Optional[str]):
+def _report_settings(show_hidden: bool, gradebook_assignment: str, gradebook: Optional[str]):
     from grader.reports.options import ReportOptions
 
-    return ReportOptions(show_hidden=show_hidden, assignment=assignment, gradebook=gradebook)
+    return ReportOptions(show_hidden=show_hidden, assignment=gradebook_assignment, gradebook=gradebook)
+
+
+def gradebook_name(results) -> str:
+    """nbgrader's name for the assignment `results` were graded as (the first one's)."""
+    from grader.assignments import UnknownAssignment, get_assignment
+
+    name = results[0].assignment if results else ""
+    try:
+        return get_assignment(name or None).nbgrader_name
+    except UnknownAssignment:
+        return name.replace("-", "_")
 
 
 def _echo_written(written: dict, out_dir: Path) -> None:
@@ -178,7 +215,8 @@ def _echo_written(written: dict, out_dir: Path) -> None:
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(grader.__version__, prog_name="backprop-grader")
 def main() -> None:
-    """Grade Module 2A submissions: losses, activations, backpropagation and autograd.
+    """Grade course assignments in a sandbox: by default Module 2A (losses, activations,
+    backpropagation and autograd); `grade assignments` lists the others.
 
     `grade PATH...` grades submissions (a folder, a zip, a notebook or module, or a folder of
     submissions, one per student) and writes a JSON report per student.
@@ -188,6 +226,7 @@ def main() -> None:
       grade submitted/ --out grades --jobs 2 --format html --format summary-html
       grade check                   # a student: the public checks on the current folder
       grade check --student s001    # ... and the personal case of exercise 2
+      grade assignments             # the assignments this grader knows
     """
     grader.skip_unused_imports()  # before any command imports nbformat (and jsonschema under it)
 
@@ -198,6 +237,7 @@ def main() -> None:
               help="Folder for the reports.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Submissions graded at once (one process each).")
+@_assignment_option
 @_report_options
 @click.option("--shard", type=ShardType(), default=None,
               help="Grade only shard K of N of the class (K from 1), chosen by a hash of the student id, "
@@ -205,18 +245,19 @@ def main() -> None:
 @click.option("--seed", type=int, default=None,
               help="Seed for the hidden checks' random inputs (default: the one of the reports already in --out, "
                    "also with --force; a fresh one for an empty --out).")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Seconds allowed for each call into student code.")
-@click.option("--memory-mb", default=2048, show_default=True, type=SandboxMemory(),
-              help="Address-space limit of the student's process.")
+@click.option("--timeout", default=None, type=click.FloatRange(0.1, 3600),
+              help="Seconds allowed for each call into student code (default: the assignment's, 10 for module-2a).")
+@click.option("--memory-mb", default=None, type=SandboxMemory(),
+              help="Address-space limit of the student's process (default: the assignment's, 2048 for module-2a).")
 @click.option("--sandbox", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Use bubblewrap: when available (auto), always (on: fail without it), never (off).")
 @click.option("--force", is_flag=True,
               help="Regrade students whose report is already up to date (with the same seed unless --seed).")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
 def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tuple[str, ...],
-                  show_hidden: bool, gradebook: Optional[str], assignment: str, shard: Optional[tuple[int, int]],
-                  seed: Optional[int], timeout: float, memory_mb: int, sandbox: str, force: bool,
+                  show_hidden: bool, gradebook: Optional[str], gradebook_assignment: Optional[str], assignment,
+                  shard: Optional[tuple[int, int]], seed: Optional[int], timeout: Optional[float],
+                  memory_mb: Optional[int], sandbox: str, force: bool,
                   public_only: bool) -> None:
     """Grade submissions and write DIR/<student>.json and DIR/summary.json."""
     from grader.batch import grade_batch
@@ -227,12 +268,13 @@ def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tu
 
     existing = _existing_reports(out_dir)
     seed, seed_origin = choose_seed(seed, [r.seed for r in existing.values()], out_dir)
-    options = GradingOptions(seed=seed, timeout=timeout, hidden=not public_only,
-                             sandbox=_sandbox_config(memory_mb, sandbox))
+    options = GradingOptions(seed=seed, timeout=timeout, hidden=not public_only, assignment=assignment,
+                             sandbox=_sandbox_config(memory_mb or assignment.memory_mb, sandbox))
     try:
         batch = grade_batch(paths, out_dir=out_dir, options=options, jobs=jobs, force=force,
                             progress=_progress_printer(), shard=shard, formats=formats,
-                            report_options=_report_settings(show_hidden, assignment, gradebook))
+                            report_options=_report_settings(show_hidden, gradebook_assignment
+                                                            or assignment.nbgrader_name, gradebook))
     except (BadSubmissionError, ReportError) as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(summary_table(batch.results))
@@ -331,31 +373,35 @@ def _format_names() -> tuple[str, ...]:
 @click.option("--student", "student_id", default=None, envvar="BPG_STUDENT_ID",
               help="Your student id, for the personal case of exercise 2 (or set BPG_STUDENT_ID).")
 @click.option("--exercise", "exercises", multiple=True, help="Only these exercises (file stems); repeat for several.")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600))
+@click.option("--timeout", default=None, type=click.FloatRange(0.1, 3600),
+              help="Seconds allowed for each call into your code (default: the assignment's, 10 for module-2a).")
+@_assignment_option
 @click.option("--format", "formats", multiple=True, type=click.Choice(_format_names()),
               help="For CI: also write this report format into --out (json always); repeat for several.")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="For CI: folder for the report files (default: reports).")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
               help="For CI: exit 1 when the score is below this percentage of the public checks' points.")
-def check_command(path: Path, student_id: Optional[str], exercises: tuple[str, ...], timeout: float,
-                  formats: tuple[str, ...], out_dir: Optional[Path], fail_under: Optional[float]) -> None:
+def check_command(path: Path, student_id: Optional[str], exercises: tuple[str, ...], timeout: Optional[float],
+                  assignment, formats: tuple[str, ...], out_dir: Optional[Path], fail_under: Optional[float]) -> None:
     """Run the public checks on your work (default: the current folder) and explain what failed."""
     if formats or out_dir is not None or fail_under is not None:
         from grader.errors import BadSubmissionError
-        from grader.reports.ci import run_ci_check
+        from grader.ci_check import run_ci_check
         from grader.reports.formats import ReportError
 
         try:
             outcome = run_ci_check(path, out_dir=out_dir or Path("reports"), formats=formats,
                                    fail_under=100.0 if fail_under is None else fail_under, student_id=student_id,
-                                   exercises=exercises, timeout=timeout, echo=click.echo)
+                                   exercises=exercises, timeout=timeout, assignment=assignment,
+                                   echo=click.echo)
         except (BadSubmissionError, ReportError) as exc:
             raise click.UsageError(str(exc)) from None
         sys.exit(0 if outcome.passed else 1)
     from grader.selfcheck import run_self_check
 
-    ok = run_self_check(path, student_id=student_id, exercises=exercises, timeout=timeout, echo=click.echo)
+    ok = run_self_check(path, student_id=student_id, exercises=exercises, timeout=timeout, assignment=assignment,
+                        echo=click.echo)
     sys.exit(0 if ok else 1)
 
 
@@ -365,7 +411,7 @@ def check_command(path: Path, student_id: Optional[str], exercises: tuple[str, .
               help="Folder for the reports (default: DIR itself, when there is one DIR).")
 @_report_options
 def report_command(dirs: tuple[Path, ...], out_dir: Optional[Path], formats: tuple[str, ...], show_hidden: bool,
-                   gradebook: Optional[str], assignment: str) -> None:
+                   gradebook: Optional[str], gradebook_assignment: Optional[str]) -> None:
     """Write report formats from folders of JSON reports, without grading again.
 
     Several folders (shards graded apart) are merged into --out; a student in two folders is an
@@ -377,12 +423,14 @@ def report_command(dirs: tuple[Path, ...], out_dir: Optional[Path], formats: tup
     if out_dir is None and len(dirs) > 1:
         raise click.UsageError("merging several folders needs --out DIR for the merged reports")
     out_dir = out_dir or dirs[0]
-    options = _report_settings(show_hidden, assignment, gradebook)
+    options = _report_settings(show_hidden, gradebook_assignment or "", gradebook)
     # Converting one folder in place leaves its JSON reports as they are; a merge writes them all.
     in_place = len(dirs) == 1 and out_dir.resolve() == dirs[0].resolve()
     try:
         check_formats(formats, options)
         merged = merge_report_folders(dirs)
+        if not gradebook_assignment:  # the name nbgrader knows the graded assignment by
+            options = _report_settings(show_hidden, gradebook_name(merged.results), gradebook)
         written = write_formats(formats, merged.results, out_dir, options, with_json=not in_place)
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
@@ -399,24 +447,29 @@ def report_command(dirs: tuple[Path, ...], out_dir: Optional[Path], formats: tup
               help="A wheel or sdist of backprop-grader to install there (default: this source tree).")
 @click.option("--seed", type=int, default=None,
               help="Seed for the hidden checks (default: a fresh one, fixed in the bundle so regrades agree).")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Seconds allowed for each call into student code.")
-@click.option("--memory-mb", default=2048, show_default=True, type=SandboxMemory(),
-              help="Address-space limit of the student's process.")
+@click.option("--timeout", default=None, type=click.FloatRange(0.1, 3600),
+              help="Seconds allowed for each call into student code (default: the assignment's, 10 for module-2a).")
+@click.option("--memory-mb", default=None, type=SandboxMemory(),
+              help="Address-space limit of the student's process (default: the assignment's, 2048 for module-2a).")
 @click.option("--student-id-field", default="sid", show_default=True,
               help="The field of Gradescope's submission metadata (users[0]) holding the id that exercise 2's "
                    "personal case is made from: sid, email or id.")
 @click.option("--instructor", "show_hidden", is_flag=True,
               help="Show hidden tests' feedback to students once grades are published (default: names and points).")
-def gradescope_bundle_command(out_path: Path, package: Optional[Path], seed: Optional[int], timeout: float,
-                              memory_mb: int, student_id_field: str, show_hidden: bool) -> None:
+@_assignment_option
+def gradescope_bundle_command(out_path: Path, package: Optional[Path], seed: Optional[int], timeout: Optional[float],
+                              memory_mb: Optional[int], student_id_field: str, show_hidden: bool, assignment) -> None:
     """Build Gradescope's autograder zip (setup.sh, run_autograder and this grader)."""
     from grader.reports.formats import ReportError
-    from grader.reports.gradescope_autograder import BundleConfig
+    from grader.gradescope_run import BundleConfig
     from grader.reports.gradescope_bundle import build_bundle
 
-    config = BundleConfig(seed=seed if seed is not None else secrets.randbelow(2**31), timeout=timeout,
-                          memory_mb=memory_mb, student_id_field=student_id_field, show_hidden=show_hidden)
+    if assignment.folder is not None:
+        raise click.UsageError(f"a Gradescope bundle holds this grader and its installed assignments, and "
+                               f"{assignment.name} is not one: install it (grader/assignments/) first")
+    config = BundleConfig(seed=seed if seed is not None else secrets.randbelow(2**31),
+                          timeout=timeout or assignment.timeout, memory_mb=memory_mb or assignment.memory_mb,
+                          student_id_field=student_id_field, show_hidden=show_hidden, assignment=assignment.name)
     try:
         path = build_bundle(out_path, config=config, package=package)
     except ReportError as exc:
@@ -437,10 +490,16 @@ def case_command(student_id: str) -> None:
 @main.command("release")
 @click.option("--out", "out_dir", default="release", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="A new or empty folder to write it to.")
-def release_command(out_dir: Path) -> None:
+@_assignment_option
+def release_command(out_dir: Path, assignment) -> None:
     """Build the student release: notebooks and stubs, public checks and their data, no solutions."""
+    import importlib
+
+    if not assignment.release:
+        raise click.UsageError(f"{assignment.name} has no student release to build")
+    module_name, _, function = assignment.release.partition(":")
     try:
-        from grader.release import build_release
+        build_release = getattr(importlib.import_module(module_name), function)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("grader"):  # the release itself ships without the builder
             raise click.UsageError("this is a student copy of the grader; build the release from the "
@@ -452,6 +511,21 @@ def release_command(out_dir: Path) -> None:
     except (FileExistsError, FileNotFoundError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Student release written to {path}/. Students install it with `pip install {path}`.")
+
+
+@main.command("assignments")
+def assignments_command() -> None:
+    """List the assignments (course profiles) this grader can grade: `--assignment NAME` picks one."""
+    from grader.assignments import DEFAULT_ASSIGNMENT, installed_assignments
+    from grader.checks.registry import hidden_checks_available
+
+    for assignment in installed_assignments():
+        default = " (the default)" if assignment.name == DEFAULT_ASSIGNMENT else ""
+        hidden = all(hidden_checks_available(stem, assignment) for stem in assignment.stems)
+        click.echo(f"{assignment.name}{default}: {assignment.title}")
+        click.echo(f"  {len(assignment.stems)} exercise(s): {', '.join(assignment.stems)}")
+        click.echo(f"  {assignment.timeout:g} s per call, {assignment.memory_mb} MB; "
+                   + ("public and hidden checks" if hidden else "public checks only (a student copy)"))
 
 
 if __name__ == "__main__":  # pragma: no cover

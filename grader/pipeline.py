@@ -8,7 +8,12 @@ always gets a report for every student.
 The worker's start-up (an interpreter and numpy, about 0.1 s) overlaps other work: it begins
 on standby before the submission is staged and its checks are imported, and within
 `workers_started_ahead` (a batch) the next submission's worker starts while this one is graded.
-Every submission still gets a fresh worker of its own: a new sandbox, uid and folders.
+Every submission still gets a fresh worker of its own: a new sandbox, uid and folders. Workers
+come from a `WorkerSupply`, passed in explicitly (`grade_submission(..., supply=...)`); without
+one, the submission gets a supply of its own.
+
+What is graded, and how, is the assignment's (`GradingOptions.assignment`): its exercises, how
+their files are found, its checks and rubrics, the modules its student code may not import.
 
 Hidden inputs never meet anything a student reads: every exercise's visible checks run first,
 in one worker, then every hidden check in a second, fresh one (started while the visible checks
@@ -28,15 +33,16 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import grader
+from grader.assignments import Assignment, default_assignment
 from grader.checks.base import Check
 from grader.checks.requirements import apply_requirements
 from grader.checks.registry import checks_for, rubric_for
-from grader.checks.runner import FORBIDDEN_MODULES, run_exercise
+from grader.checks.runner import run_exercise
+from grader.defaults import CALL_TIMEOUT_S, EXERCISE_BUDGET_S, LOAD_TIMEOUT_S
 from grader.errors import BadSubmissionError, GraderError, StudentCodeError
 from grader.results import ExerciseResult, GradingError, SubmissionResult, TestResult
 from grader.rubric import Rubric
 from grader.submission.discover import Submission
-from grader.submission.exercises import EXERCISES
 from grader.submission.staging import StagedSubmission, stage
 from grader.worker.client import WorkerClient
 from grader.worker.sandbox import SandboxConfig
@@ -44,27 +50,46 @@ from grader.worker.sandbox import SandboxConfig
 
 @dataclass(frozen=True)
 class GradingOptions:
-    """How a grading run behaves; the same for every student of a batch."""
+    """How a grading run behaves; the same for every student of a batch.
+
+    `exercises`: the stems to grade, in the assignment's order (empty: all of them). The time
+    limits left out are the assignment's.
+    """
 
     seed: int = 0
-    timeout: float = 10.0  # seconds for one call into student code
-    exercise_budget: float = 120.0  # seconds for all of one exercise's checks
-    load_timeout: float = 30.0  # seconds for importing one exercise (running a notebook's cells)
+    timeout: Optional[float] = None  # seconds for one call into student code
+    exercise_budget: Optional[float] = None  # seconds for all of one exercise's checks
+    load_timeout: Optional[float] = None  # seconds for importing one exercise (running a notebook's cells)
     hidden: bool = True  # False: public checks only (a student's self-check)
-    exercises: tuple[str, ...] = tuple(EXERCISES)
+    exercises: tuple[str, ...] = ()
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     rubric_dir: Optional[Path] = None
+    assignment: Assignment = field(default_factory=default_assignment)
+
+    def __post_init__(self) -> None:
+        fill = object.__setattr__  # frozen: the defaults are filled in once, here
+        unknown = [e for e in self.exercises if e not in self.assignment.stems]
+        if unknown:
+            raise ValueError(f"{self.assignment.name} has no exercise {', '.join(unknown)}; "
+                             f"its exercises are {', '.join(self.assignment.stems)}")
+        fill(self, "exercises", tuple(self.exercises) or self.assignment.stems)
+        for name, fallback in (("timeout", self.assignment.timeout), ("exercise_budget", self.assignment.exercise_budget),
+                               ("load_timeout", self.assignment.load_timeout)):
+            if getattr(self, name) is None:
+                fill(self, name, fallback)
 
 
 def _empty_result(submission: Submission, options: GradingOptions, sha256: str = "") -> SubmissionResult:
     return SubmissionResult(student=submission.student, path=str(submission.path), sha256=sha256,
-                            seed=options.seed, grader_version=grader.__version__)
+                            seed=options.seed, grader_version=grader.__version__,
+                            assignment=options.assignment.name)
 
 
 def _score_absent(result: SubmissionResult, options: GradingOptions, reason: str) -> None:
     """Give every exercise its rubric with zero points, so max_score is the same for everyone."""
     for exercise in options.exercises:
-        rubric, checks = checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir)
+        rubric, checks = checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir,
+                                    assignment=options.assignment)
         result.exercises.append(ExerciseResult(name=exercise, source=None))
         for chk in checks:
             item = rubric.tests[chk.name]
@@ -81,8 +106,10 @@ class WorkerSupply:
     handed out twice.
     """
 
-    def __init__(self, sandbox: SandboxConfig, *, ahead: bool, limit: Optional[int] = None):
+    def __init__(self, sandbox: SandboxConfig, *, ahead: bool, limit: Optional[int] = None,
+                 forbidden: tuple[str, ...] = ()):
         self.sandbox = sandbox
+        self.forbidden = tuple(forbidden)  # modules no student code may import in these workers
         self.ahead = ahead
         self.limit = limit  # no worker starts ahead once this many were taken (None: no limit)
         self.taken = 0
@@ -94,7 +121,7 @@ class WorkerSupply:
     def prestart(self) -> None:
         with self._lock:
             if self._standby is None and not self._closed:
-                client = WorkerClient(config=self.sandbox, forbidden=FORBIDDEN_MODULES)
+                client = WorkerClient(config=self.sandbox, forbidden=self.forbidden)
                 self._standby = (client, self._starter.submit(client.start))
 
     def take(self) -> WorkerClient:
@@ -128,54 +155,55 @@ class WorkerSupply:
         self._starter.shutdown(wait=True)
 
 
-_SUPPLIES: dict[SandboxConfig, WorkerSupply] = {}  # this process's supplies that start workers ahead
+def supply_for(options: GradingOptions, *, ahead: bool = False, limit: Optional[int] = None) -> WorkerSupply:
+    """A supply of workers for grading with `options` (its sandbox and its assignment's forbidden modules)."""
+    return WorkerSupply(options.sandbox, ahead=ahead, limit=limit, forbidden=options.assignment.forbidden_modules)
 
 
 @contextmanager
 def workers_started_ahead(options: GradingOptions, count: Optional[int] = None) -> Iterator[WorkerSupply]:
-    """Within the block, each `grade_submission` with these sandbox settings finds its worker
-    already started: the next one boots while the current submission is graded (for batches).
+    """A supply whose workers start ahead: pass it to each `grade_submission` of the block, and each
+    finds its worker already started, the next one booting while the current one is graded.
 
     `count`: how many submissions the block grades at most, so no worker boots after the last.
     """
     limit = None if count is None else count * workers_per_submission(options)
-    supply = WorkerSupply(options.sandbox, ahead=True, limit=limit)
-    previous = _SUPPLIES.get(options.sandbox)
-    _SUPPLIES[options.sandbox] = supply
+    supply = supply_for(options, ahead=True, limit=limit)
     try:
         yield supply
     finally:
-        if previous is None:
-            _SUPPLIES.pop(options.sandbox, None)
-        else:
-            _SUPPLIES[options.sandbox] = previous
         supply.close()
 
 
 def workers_per_submission(options: GradingOptions) -> int:
     """2 when hidden checks run (visible checks in one worker, hidden ones in a fresh one), else 1."""
     hidden = options.hidden and any(item.visibility == "hidden" for exercise in options.exercises
-                                    for item in rubric_for(exercise, options.rubric_dir).tests.values())
+                                    for item in rubric_for(exercise, options.rubric_dir,
+                                                           options.assignment).tests.values())
     return 2 if hidden else 1
 
 
-def grade_submission(submission: Submission, options: GradingOptions = GradingOptions()) -> SubmissionResult:
-    """Grade `submission` with `options` and return its result (never raises for student faults)."""
+def grade_submission(submission: Submission, options: GradingOptions = GradingOptions(), *,
+                     supply: Optional[WorkerSupply] = None) -> SubmissionResult:
+    """Grade `submission` with `options` and return its result (never raises for student faults).
+
+    `supply`: where its workers come from (a batch's, started ahead); None: a supply of its own.
+    """
     started = time.monotonic()
-    shared = _SUPPLIES.get(options.sandbox)
-    supply = shared or WorkerSupply(options.sandbox, ahead=False)
+    own = supply is None
+    supply = supply_for(options) if own else supply
     supply.prestart()  # the worker boots while the submission is staged and its checks imported
     try:
         return _grade(submission, options, supply, started)
     finally:
-        if supply is not shared:
+        if own:
             supply.close()
 
 
 def _grade(submission: Submission, options: GradingOptions, supply: WorkerSupply, started: float) -> SubmissionResult:
     with tempfile.TemporaryDirectory(prefix="bpg-stage-") as tmp:
         try:
-            staged = stage(submission, Path(tmp))
+            staged = stage(submission, Path(tmp), layout=options.assignment.layout)
         except BadSubmissionError as exc:
             result = _empty_result(submission, options)
             result.errors.append(GradingError("bad_submission", str(exc)))
@@ -185,7 +213,8 @@ def _grade(submission: Submission, options: GradingOptions, supply: WorkerSupply
         result = _empty_result(submission, options, staged.sha256)
         result.errors.extend(staged.problems)
         result.warnings.extend(staged.warnings)
-        plans = [plan_exercise(exercise, *checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir))
+        plans = [plan_exercise(exercise, *checks_for(exercise, hidden=options.hidden, rubric_dir=options.rubric_dir,
+                                                     assignment=options.assignment))
                  for exercise in options.exercises]
         hidden_phase = any(plan.hidden and staged.exercises.get(plan.exercise) is not None for plan in plans)
         closing: Optional[threading.Thread] = None
@@ -196,25 +225,25 @@ def _grade(submission: Submission, options: GradingOptions, supply: WorkerSupply
                     supply.prestart()  # the hidden phase's worker boots while the visible checks run
                 client.attach(staged.folder)
                 result.sandbox, result.limits = client.sandbox_name, client.limits_scope
-                visible = _run_phase(client, plans, "visible", staged, submission, options, result.errors, {})
+                visible, visible_events = _run_phase(client, plans, "visible", staged, submission, options, {})
+                result.errors.extend(visible_events)
                 failed_loads = loads_not_retried(client)
             finally:  # stopped while the hidden checks run; gone before this function returns
                 closing = close_in_background(client)
             spent = {name: phase.elapsed for name, phase in visible.items()}
-            hidden_errors: list[GradingError] = []
             if hidden_phase:
                 # A fresh worker: a new sandbox, uid and temp folder, and its own copy of the staged
                 # folder, so nothing of the visible phase is there and nothing of this one is seen.
                 with supply.take() as client:
                     client.attach(staged.folder)
-                    hidden = _run_phase(client, plans, "hidden", staged, submission, options, hidden_errors,
-                                        spent, failed_loads)
+                    hidden, hidden_events = _run_phase(client, plans, "hidden", staged, submission, options,
+                                                       spent, failed_loads)
             else:  # only absent exercises have hidden checks: they are scored without a worker
-                hidden = _run_phase(None, plans, "hidden", staged, submission, options, hidden_errors, spent)
+                hidden, hidden_events = _run_phase(None, plans, "hidden", staged, submission, options, spent)
         finally:
             if closing is not None:
                 closing.join()
-        result.errors.extend(hidden_phase_errors(hidden_errors, result.errors))
+        result.errors.extend(hidden_phase_errors(hidden_events, result.errors))
         result.exercises = [merge_phases(plan, visible[plan.exercise].result,
                                          hidden[plan.exercise].result if plan.exercise in hidden else None)
                             for plan in plans]
@@ -257,9 +286,11 @@ class PhaseResult:
 
 
 def _run_phase(client: Optional[WorkerClient], plans: list[ExercisePlan], phase: str, staged: StagedSubmission,
-               submission: Submission, options: GradingOptions, errors: list[GradingError], spent: dict[str, float],
-               failed_loads: Optional[dict[str, StudentCodeError]] = None) -> dict[str, PhaseResult]:
-    """Run every exercise's `phase` ("visible" or "hidden") checks on `client`, in rubric order.
+               submission: Submission, options: GradingOptions, spent: dict[str, float],
+               failed_loads: Optional[dict[str, StudentCodeError]] = None
+               ) -> tuple[dict[str, PhaseResult], list[GradingError]]:
+    """Run every exercise's `phase` ("visible" or "hidden") checks on `client`, in rubric order;
+    each exercise's results, and the phase's events in order.
 
     `spent`: seconds each exercise already used in an earlier phase; its budget covers both.
     An exercise with no checks of this phase is loaded in the visible phase (for its cell
@@ -269,6 +300,7 @@ def _run_phase(client: Optional[WorkerClient], plans: list[ExercisePlan], phase:
     at once instead of costing their load timeout again.
     """
     done: dict[str, PhaseResult] = {}
+    events: list[GradingError] = []
     for plan in plans:
         checks = list(plan.visible if phase == "visible" else plan.hidden)
         if phase == "hidden" and not checks:
@@ -283,14 +315,16 @@ def _run_phase(client: Optional[WorkerClient], plans: list[ExercisePlan], phase:
         began = time.monotonic()
         known = (failed_loads or {}).get(plan.exercise)
         transport = client if known is None else FailedLoad(known)
-        exercise = run_exercise(
+        run = run_exercise(
             plan.exercise, transport, rubric=plan.rubric, checks=checks, source=staged.exercises.get(plan.exercise),
             seed=options.seed, student_id=submission.name or submission.student, timeout=options.timeout,
-            budget=budget, errors=errors, absent_reason=f"Not graded: {unreadable[0]}" if unreadable else "",
-            load_timeout=options.load_timeout, folder=staged.folder, grading=options.hidden)
-        done[plan.exercise] = PhaseResult(restate_budget(exercise, budget, options.exercise_budget),
+            budget=budget, absent_reason=f"Not graded: {unreadable[0]}" if unreadable else "",
+            load_timeout=options.load_timeout, folder=staged.folder, grading=options.hidden,
+            forbidden=options.assignment.forbidden_modules)
+        events.extend(run.events)
+        done[plan.exercise] = PhaseResult(restate_budget(run.result, budget, options.exercise_budget),
                                           time.monotonic() - began)
-    return done
+    return done, events
 
 
 def loads_not_retried(client: WorkerClient) -> dict[str, StudentCodeError]:

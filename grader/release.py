@@ -16,6 +16,7 @@ writes
                                           place of the reference
 
 Left out of `grader/`: `checks/hidden/`, `authoring/`, `demo/` (a class of worked submissions),
+the folders of other assignments under `assignments/` (their specs, checks and solutions),
 this module, everything that is not a Python module (the instructor's README, the full rubrics),
 and any module that imports the reference, the hidden checks, the authoring tools or nbgrader at
 module level. In the modules that remain, a function that starts by importing the reference (a
@@ -125,6 +126,8 @@ def release_modules(package_dir: Path) -> list[Path]:
         if "__pycache__" in relative.parts or any(name == left_out or name.startswith(left_out + "/")
                                                   for left_out in INSTRUCTOR_ONLY):
             continue
+        if relative.parts[0] == "assignments" and len(relative.parts) > 2:
+            continue  # another assignment's folder (its checks, reference and solution): not Module 2A's release
         try:
             instructor_only = imports_instructor_code(path.read_text(encoding="utf-8"))
         except SyntaxError as exc:

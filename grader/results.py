@@ -74,6 +74,7 @@ class SubmissionResult:
     grader_version: str = ""
     warnings: list[str] = field(default_factory=list)
     student_name: str = ""  # the folder, zip or file name as submitted, when `student` had to differ
+    assignment: str = "module-2a"  # the assignment (course profile) it was graded as
 
     @property
     def score(self) -> float:

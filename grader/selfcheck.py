@@ -10,7 +10,7 @@ Two ways in:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Sequence
 
 from grader.checks.registry import checks_for, group_of
 from grader.checks.runner import run_exercise
@@ -43,7 +43,7 @@ def check(exercise: str, group: str, namespace: dict, hidden: bool = False, *,
         raise LookupError(f"no checks named {group!r} for {exercise}")
     transport = InProcessTransport({exercise: namespace})
     result = run_exercise(exercise, transport, rubric=rubric, checks=checks, source="this notebook",
-                          seed=seed, student_id=student_id)
+                          seed=seed, student_id=student_id).result
     for test in result.tests:
         print(_line(test))
     failed = [t for t in result.tests if t.status != "passed"]
@@ -66,11 +66,13 @@ def personal_test() -> Optional[str]:
     return PERSONAL_TEST
 
 
-def where_to_run(path: Path, found: Iterable[str] = ()) -> str:
-    """What a student is told when `path` is not one submission: where `grade check` belongs."""
+def where_to_run(path: Path, found: Iterable[str] = (), stems: Sequence[str] = ()) -> str:
+    """What a student is told when `path` is not one submission: where `grade check` belongs.
+
+    `stems`: the assignment's exercise stems (default: Module 2A's), two of which are named."""
     from grader.submission.exercises import EXERCISES
 
-    names = ", ".join(f"{e}.ipynb" for e in EXERCISES[:2])
+    names = ", ".join(f"{e}.ipynb" for e in (tuple(stems) or EXERCISES)[:2])
     text = (f"Nothing to check in {path}: run `grade check` in the folder holding your exercise files "
             f"({names}, ... or the .py modules), or name that folder: `grade check FOLDER`.")
     found = sorted(found)
@@ -81,25 +83,26 @@ def where_to_run(path: Path, found: Iterable[str] = ()) -> str:
     return text
 
 
-def personal_rubric_dir(folder: Path, exercises: tuple[str, ...]) -> Optional[Path]:
+def personal_rubric_dir(folder: Path, exercises: tuple[str, ...], assignment=None) -> Optional[Path]:
     """The grading rubrics in `folder` with exercise 2's personal-case test made visible, so the
     self-check runs that one hidden check, unchanged, for the id the student gives.
 
     None when this copy of the grader cannot check it (a student release ships neither the
     hidden check nor the reference it needs) or the rubric does not name the test.
     """
-    from importlib import resources
-
+    from grader.assignments import get_assignment
     from grader.checks.registry import hidden_checks_available, rubric_for
 
+    assignment = get_assignment(assignment)
     name = personal_test()
-    if PERSONAL_STEM not in exercises or name is None or not hidden_checks_available(PERSONAL_STEM):
+    if (PERSONAL_STEM not in exercises or name is None
+            or not hidden_checks_available(PERSONAL_STEM, assignment)):
         return None
-    if name not in rubric_for(PERSONAL_STEM).tests:
+    if name not in rubric_for(PERSONAL_STEM, assignment=assignment).tests:
         return None
     folder.mkdir(parents=True, exist_ok=True)
     for exercise in exercises:
-        text = resources.files("grader").joinpath("rubric", f"{exercise}.toml").read_text("utf-8")
+        text = (assignment.rubric_dir / f"{exercise}.toml").read_text("utf-8")
         if exercise == PERSONAL_STEM:
             text = "\n".join(line.replace('visibility = "hidden"', 'visibility = "visible"')
                              if line.startswith(f'"{name}"') else line for line in text.splitlines())
@@ -108,8 +111,9 @@ def personal_rubric_dir(folder: Path, exercises: tuple[str, ...]) -> Optional[Pa
 
 
 def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: Iterable[str] = (),
-                   timeout: float = 10.0, echo: Callable[[str], None] = print) -> bool:
-    """Grade `path` with the public checks and print the outcome. True when everything passed.
+                   timeout: Optional[float] = None, assignment=None, echo: Callable[[str], None] = print) -> bool:
+    """Grade `path` with the public checks of `assignment` (default: Module 2A) and print the
+    outcome. True when everything passed.
 
     With `student_id`, exercise 2's hand answers are also checked against that student's
     personal case, by the grader's own check (hidden at grading, when it costs points).
@@ -117,35 +121,32 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
     import dataclasses
     import tempfile
 
+    from grader.assignments import get_assignment
     from grader.errors import BadSubmissionError
-    from grader.pipeline import GradingOptions, grade_submission
-    from grader.submission.discover import discover
-    from grader.submission.exercises import EXERCISES
+    from grader.grade_path import NotOneSubmission, grade_path
+    from grader.pipeline import GradingOptions
     from grader.worker.sandbox import SandboxUnavailableError, choose_sandbox
 
-    try:
-        submissions = discover([Path(path)])
-    except BadSubmissionError:  # the instructor's wording speaks of a class; say where to run it
-        echo(where_to_run(path))
-        return False
-    if len(submissions) != 1:
-        echo(where_to_run(path, [s.name or s.student for s in submissions]))
-        return False
-    submission = submissions[0]
-    if student_id:
-        # the id the personal case is built from is the one given, whatever the folder is called
-        submission = dataclasses.replace(submission, student=student_id.strip(), name="")
-    chosen = tuple(exercises) or tuple(EXERCISES)
-    unknown = [e for e in chosen if e not in EXERCISES]
+    assignment = get_assignment(assignment)
+    chosen = tuple(exercises) or assignment.stems
+    unknown = [e for e in chosen if e not in assignment.stems]
     if unknown:
-        echo(f"Unknown exercise(s): {', '.join(unknown)}. Choose from: {', '.join(EXERCISES)}.")
+        echo(f"Unknown exercise(s): {', '.join(unknown)}. Choose from: {', '.join(assignment.stems)}.")
         return False
-    options = GradingOptions(hidden=False, timeout=timeout, exercises=chosen)
+    options = GradingOptions(hidden=False, timeout=timeout, exercises=chosen, assignment=assignment)
+    given_id = student_id.strip() if student_id else ""
     with tempfile.TemporaryDirectory(prefix="bpg-selfcheck-") as scratch:
-        rubric_dir = personal_rubric_dir(Path(scratch), chosen) if student_id and student_id.strip() else None
+        rubric_dir = personal_rubric_dir(Path(scratch), chosen, assignment) if given_id else None
         if rubric_dir is not None:
             options = dataclasses.replace(options, rubric_dir=rubric_dir)
-        result = grade_submission(submission, options)
+        try:
+            result = grade_path(Path(path), options=options, student_id=given_id or None)
+        except NotOneSubmission as exc:
+            echo(where_to_run(path, [s.name or s.student for s in exc.found], assignment.stems))
+            return False
+        except BadSubmissionError:  # the instructor's wording speaks of a class; say where to run it
+            echo(where_to_run(path, stems=assignment.stems))
+            return False
     everything_ok = True
     personal_name = personal_test() if rubric_dir is not None else None
     for ex in result.exercises:
@@ -162,7 +163,7 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
                 echo(_line(test))
                 everything_ok = False
             elif ex.name == PERSONAL_STEM and test.name == personal_name:
-                echo(f"{_line(test)} (your personal case, {submission.student})")
+                echo(f"{_line(test)} (your personal case, {result.student})")
         for cell in ex.cell_errors:
             if "line" in cell:  # a module's statement; its message starts with "line N:"
                 echo(f"  note: {cell.get('message')}; the rest of the file still ran")
@@ -173,7 +174,7 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
         everything_ok = False
     if not any(ex.source for ex in result.exercises):
         if not result.errors:
-            echo(where_to_run(path))
+            echo(where_to_run(path, stems=assignment.stems))
         return False
     if student_id and PERSONAL_STEM in chosen and rubric_dir is None:
         echo("(your personal case is checked when your instructor grades: this copy of the grader "

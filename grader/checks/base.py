@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional, Protocol, Sequence
 
 import numpy as np
 
+from grader.defaults import CALL_TIMEOUT_S
 from grader.errors import GraderError, StudentCodeError
 
 
@@ -104,7 +105,7 @@ class CheckContext:
     transport: Transport
     seed: int = 0
     student_id: str = ""
-    timeout: float = 10.0
+    timeout: float = CALL_TIMEOUT_S  # seconds for each call into student code that names no timeout
     test_name: str = ""
     settings: dict = field(default_factory=dict)  # the rubric's [settings] table for this exercise
     # True in the instructor's grading run: public checks build their fixtures on inputs drawn

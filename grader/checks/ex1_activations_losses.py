@@ -5,237 +5,36 @@ release), properties of the answers, and derivative checks of the student's func
 central differences of the student's own activations and losses (the arithmetic happens here,
 on returned values).
 
-A failed comparison asks `grader.diagnosis` which known mistake explains the answer: a scale
-factor (sign, 1/N, N, ln 2, the missing 2 of mse), a transpose, a mistaken variant computed
-from the input (relu' = 1, sigma' of the wrong input, softmax over the wrong axis), inf or nan
-at extreme inputs. The helpers at the top (reading answers, `explain`, the judgements) are
-shared with the hidden checks and with exercises 2 and 6.
+The judgements and their diagnoses are `grader.checks.lib.activations_losses`, shared with the
+hidden checks.
 """
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import replace
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.checks.base import CheckContext, Verdict, check, fail, ok
-from grader.checks.compare import compare_arrays, describe, relative_error, to_array
+from grader.checks.base import CheckContext, Verdict, fail, ok
+from grader.checks.compare import relative_error
 from grader.checks.fixtures import fixture_builder
-from grader.diagnosis.layout import transposed_code
-from grader.diagnosis.scale import SIGN, Factor, batch_factors, loss_gradient_factors, match_scale
-from grader.diagnosis.text import mistake_text
-from grader.diagnosis.variants import derivative_variants, matching_variant, softmax_variants
+from grader.checks.lib.activations_losses import (
+    ACTIVATIONS, DELTAS, DERIVATIVES, ELEMENTWISE, FORMULA, LOSSES, STEM, explain, judge_activation, judge_gradient,
+    judge_loss, judge_stable, mean_count, shape_text, with_formula,
+)
+from grader.checks.lib.activations_losses import LOSS_GRADS, loss_value_factors  # noqa: F401 - read here by its tests
+from grader.checks.lib.answers import answer_array, answer_scalar, register
+from grader.checks.lib.central_differences import degenerate_slope
+from grader.checks.lib.evidence import scale_code
+from grader.diagnosis.scale import SIGN, Factor, loss_gradient_factors
+from grader.diagnosis.variants import derivative_variants, matching_variant
 
-STEM = "ex1_activations_losses"
-ELEMENTWISE: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu")
-ACTIVATIONS: tuple[str, ...] = ELEMENTWISE + ("softmax",)
-DERIVATIVES: tuple[str, ...] = tuple(f"{name}_grad" for name in ELEMENTWISE)
-LOSSES: tuple[str, ...] = ("mse", "mae", "bce", "cce")
-LOSS_GRADS: tuple[str, ...] = tuple(f"{name}_grad" for name in LOSSES)
-DELTAS: tuple[str, ...] = ("sigmoid_bce_delta", "softmax_cce_delta")
 # Which fixture input each loss is evaluated on.
 LOSS_CASE = {"mse": "regression", "mae": "regression", "bce": "binary", "cce": "classes"}
 DELTA_CASE = {"sigmoid_bce_delta": "binary_logits", "softmax_cce_delta": "class_logits"}
 
-FORMULA = {
-    "identity": "a(z) = z",
-    "sigmoid": "sigma(z) = 1 / (1 + exp(-z))",
-    "tanh": "tanh(z) = (e^z - e^-z) / (e^z + e^-z)",
-    "relu": "relu(z) = max(z, 0)",
-    "softmax": "softmax(z)_i = exp(z_i) / sum_j exp(z_j) over the last axis",
-    "identity_grad": "a'(z) = 1",
-    "sigmoid_grad": "sigma'(z) = sigma(z) (1 - sigma(z))",
-    "tanh_grad": "tanh'(z) = 1 - tanh(z)^2",
-    "relu_grad": "relu'(z) = 1 where z > 0, else 0 (0 at z = 0)",
-    "softmax_jacobian": "J_ij = s_i (delta_ij - s_j) with s = softmax(z)",
-    "mse": "L = (1/N) sum (y - y_hat)^2 over all N elements",
-    "mae": "L = (1/N) sum |y - y_hat| over all N elements",
-    "bce": "L = -(1/N) sum [y log y_hat + (1 - y) log(1 - y_hat)] over all N elements",
-    "cce": "L = -(1/B) sum_b sum_c y_bc log y_hat_bc",
-    "mse_grad": "dL/dy_hat = 2 (y_hat - y) / N",
-    "mae_grad": "dL/dy_hat = sign(y_hat - y) / N (0 where y_hat = y)",
-    "bce_grad": "dL/dy_hat = (y_hat - y) / (y_hat (1 - y_hat)) / N",
-    "cce_grad": "dL/dy_hat = -y / y_hat / B",
-    "sigmoid_bce_delta": "dL/dz = (sigmoid(z) - y) / N",
-    "softmax_cce_delta": "dL/dz = (softmax(z) - y) / B",
-}
 
-# One sentence per diagnosis code, appended to the feedback.
-
-
-# ---------------------------------------------------------------- reading answers and evidence
-
-class AnswerError(Exception):
-    """An answer a check cannot use (wrong type, shape, not finite); carries the failing Verdict."""
-
-    def __init__(self, verdict: Verdict):
-        super().__init__(verdict.feedback)
-        self.verdict = verdict
-
-
-def register(stem: str, name: str, *, needs: tuple[str, ...], hint: str,
-             timeout: Optional[float] = None) -> Callable:
-    """Register a check; an AnswerError raised inside it becomes the check's Verdict."""
-
-    def decorate(fn: Callable[[CheckContext], Verdict]) -> Callable[[CheckContext], Verdict]:
-        @functools.wraps(fn)
-        def run(ctx: CheckContext) -> Verdict:
-            try:
-                return fn(ctx)
-            except AnswerError as exc:
-                return exc.verdict
-
-        check(stem, name, needs=needs, hint=hint, timeout=timeout)(run)
-        return run
-
-    return decorate
-
-
-def answer_array(value: Any, what: str, shape: Optional[tuple[int, ...]] = None,
-                 finite: bool = True) -> np.ndarray:
-    """The answer as a float64 array of `shape`; raises AnswerError saying what is wrong with it."""
-    arr = to_array(value)
-    if arr is None:
-        raise AnswerError(fail(f"{what} should be a numpy array, but it is {describe(value)}."))
-    if shape is not None and arr.shape != tuple(shape):
-        raise AnswerError(fail(f"{what} has shape {arr.shape}; it should have shape {tuple(shape)}."))
-    if finite and not np.all(np.isfinite(arr)):
-        raise AnswerError(fail(f"{what} contains inf or nan."))
-    return arr
-
-
-def answer_scalar(value: Any, what: str, finite: bool = True) -> float:
-    """The answer as one float (a Python float or a 0-d/1-element array); raises AnswerError otherwise."""
-    arr = to_array(value)
-    if arr is None or arr.size != 1:
-        shape = f" of shape {arr.shape}" if arr is not None else ""
-        raise AnswerError(fail(f"{what} should be a single number, but it is {describe(value)}{shape}."))
-    number = float(arr.reshape(()))
-    if finite and not math.isfinite(number):
-        raise AnswerError(fail(f"{what} is {number!r}; it should be a finite number."))
-    return number
-
-
-def scale_code(got: Any, expected: Any, factors: Sequence[Factor], tol: float) -> Optional[str]:
-    """The code of the known factor f with got = f * expected (within `tol`), or None."""
-    match = match_scale(got, expected, factors, tol)
-    return match.code if match else None
-
-
-def nonfinite_code(got: Any, code: str) -> Optional[str]:
-    """`code` when the answer holds inf or nan."""
-    arr = to_array(got)
-    return code if arr is not None and not np.all(np.isfinite(arr)) else None
-
-
-def explain(verdict: Verdict, *evidence: Callable[[], Optional[str]], exercise: str = STEM) -> Verdict:
-    """A failed verdict with the first diagnosis the evidence supports, and its sentence."""
-    if verdict.passed:
-        return verdict
-    for find in evidence:
-        code = find()
-        if code:
-            return replace(verdict, diagnosis=code, feedback=f"{verdict.feedback} {mistake_text(code, exercise)}")
-    return verdict
-
-
-def with_formula(verdict: Verdict, name: str) -> Verdict:
-    if verdict.passed:
-        return verdict
-    return replace(verdict, feedback=f"{verdict.feedback} Compare with {FORMULA[name]}.")
-
-
-def shape_text(x: np.ndarray) -> str:
-    return f"shape {tuple(x.shape)}"
-
-
-def mean_count(name: str, y_hat: np.ndarray) -> int:
-    """N the loss averages over: every element, or the rows for cce and the softmax delta."""
-    y_hat = np.asarray(y_hat)
-    return y_hat.size // y_hat.shape[-1] if name.startswith(("cce", "softmax_cce")) else y_hat.size
-
-
-def loss_value_factors(name: str, n: int) -> list[Factor]:
-    """Factors naming a mistake in a loss value: the mean taken twice or not at all, log2 for ln."""
-    factors = batch_factors(n, "B" if name == "cce" else "N")
-    if name in ("bce", "cce"):
-        factors.append(Factor(1.0 / math.log(2.0), "log_base_2", "1/ln 2"))
-    return factors
-
-
-# ---------------------------------------------------------------- judgements shared with the hidden checks
-
-def judge_activation(ctx: CheckContext, name: str, z: np.ndarray, got: Any, expected: np.ndarray,
-                     what: str) -> Verdict:
-    """An activation, derivative or Jacobian answer against the expected array, with evidence."""
-    s = ctx.settings
-    verdict = compare_arrays(got, expected, what=what, rtol=s["rtol"], atol=s["atol"])
-    tol = s["diagnosis_tol"]
-    derivative = name.endswith("_grad")
-    return explain(verdict,
-                   lambda: matching_variant(got, derivative_variants(name, z), tol, right=expected),
-                   lambda: scale_code(got, expected, [SIGN], tol) if derivative else None,
-                   lambda: transposed_code(got, expected, tol) if derivative else None)
-
-
-def judge_loss(ctx: CheckContext, name: str, got: Any, expected: float, n: int, what: str) -> Verdict:
-    """A loss value against the expected number: the mean twice or not at all, or log base 2, named."""
-    s = ctx.settings
-    verdict = compare_arrays(got, np.asarray(expected), what=what, rtol=s["rtol"], atol=s["atol"], scalar=True)
-    arr = to_array(got)
-    value = arr.reshape(np.asarray(expected).shape) if arr is not None and arr.size == 1 else got
-    return explain(verdict, lambda: scale_code(value, np.asarray(expected), loss_value_factors(name, n),
-                                               s["diagnosis_tol"]))
-
-
-def judge_gradient(ctx: CheckContext, name: str, got: Any, expected: np.ndarray, n: int, what: str) -> Verdict:
-    """A loss gradient or fused delta against the expected array, with scale and transpose evidence."""
-    s = ctx.settings
-    verdict = compare_arrays(got, expected, what=what, rtol=s["rtol"], atol=s["atol"])
-    tol = s["diagnosis_tol"]
-    return explain(verdict,
-                   lambda: scale_code(got, expected, loss_gradient_factors(name, n), tol),
-                   lambda: transposed_code(got, expected, tol))
-
-
-def judge_stable(ctx: CheckContext, got: Any, expected: np.ndarray, what: str, code: Optional[str],
-                 scalar: bool = False, z: Optional[np.ndarray] = None) -> Verdict:
-    """An answer at extreme inputs: finite, and close to the expected one (clipping choices differ).
-
-    `code` names inf or nan in the answer; with softmax's input `z`, an answer normalised over
-    the wrong axis is named too.
-    """
-    s = ctx.settings
-    verdict = compare_arrays(got, expected, what=what, rtol=s["stable_rtol"], atol=s["stable_atol"], scalar=scalar)
-    # An axis slip can give nan too (0/0 where a column underflows): the variant explains it first.
-    return explain(verdict,
-                   lambda: matching_variant(got, softmax_variants(z), s["diagnosis_tol"], right=expected)
-                   if z is not None else None,
-                   lambda: nonfinite_code(got, code) if code else None)
-
-
-def degenerate_slope(numerical: np.ndarray, reference: np.ndarray, ratio: float) -> Optional[str]:
-    """Why the student's own slopes cannot confirm a derivative, or None when they can.
-
-    Two functions that compute nothing agree perfectly (zero against zero), so agreement counts
-    only where the student's slopes are as informative as the true ones on the same input: not
-    (nearly) zero where the true slope is not, and not constant where the true slope varies.
-    Both are measured against the reference's own scale.
-    """
-    num, ref = np.ravel(numerical), np.ravel(reference)
-    ref_norm, num_norm = float(np.linalg.norm(ref)), float(np.linalg.norm(num))
-    if ref_norm == 0.0:
-        return None
-    if num_norm <= ratio * ref_norm:
-        return "are zero here, where the true slope is not"
-    ref_spread = float(np.linalg.norm(ref - ref.mean())) / ref_norm
-    num_spread = float(np.linalg.norm(num - num.mean())) / num_norm
-    if ref_spread > ratio and num_spread <= ratio * ref_spread:
-        return "are the same everywhere here, where the true slope varies"
-    return None
-
+# ---------------------------------------------------------------- derivatives against the student's own slopes
 
 def numerical_verdict(ctx: CheckContext, name: str, got: Any, numerical: np.ndarray, what: str,
                       own: str, factors: Sequence[Factor] = (), z: Optional[np.ndarray] = None,

@@ -6,45 +6,29 @@ delta_hidden_j = delta_out w_j h_j (1 - h_j), grad_V[i, j] = delta_j x_i.
 
 An answer key is right when it matches the exact chain, or (on the lecture's case and for hand
 answers) the chain rounded to 3 decimals at every step; on the lecture's case the slides' own
-numbers count too. The checks of
-`HAND_ANSWERS` against the student's personal case are hidden: they need the reference.
+numbers count too. The checks of `HAND_ANSWERS` against the student's personal case are hidden:
+they need the reference. Reading and judging answer dicts is `grader.checks.lib.hand_chain`,
+reading `HAND_ANSWERS` as written `grader.checks.lib.hand_answers`; both serve the hidden checks too.
 """
 from __future__ import annotations
 
-import ast
-import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
-from grader.checks.compare import describe, relative_error, to_array
-from grader.checks.ex1_activations_losses import AnswerError, answer_array, answer_scalar, degenerate_slope, register
+from grader.checks.compare import describe, relative_error
 from grader.checks.fixtures import fixture_builder
+from grader.checks.lib.answers import answer_array, answer_scalar, register
+from grader.checks.lib.central_differences import degenerate_slope
+from grader.checks.lib.hand_answers import hand_answers, hand_written_verdict
+from grader.checks.lib.hand_answers import written_answers  # noqa: F401 - read here by its tests
+from grader.checks.lib.hand_chain import (
+    FORMULA, KEYS, SHAPES, STEM, answer_dict, chain_diagnosis, judge_chain, key_value, lecture_chains, wrong_keys,
+)
 from grader.diagnosis.layout import transposed_code
 from grader.diagnosis.scale import SIGN, log2_factors, match_scale
 from grader.diagnosis.text import mistake_text
-from grader.diagnosis.variants import hand_backward_variants
-
-STEM = "ex2_hand_calculation"
-KEYS: tuple[str, ...] = ("z", "h", "z_out", "y_hat", "loss", "delta_out", "grad_w", "delta_hidden", "grad_V")
-SHAPES: dict[str, tuple[int, ...]] = {"z": (2,), "h": (2,), "z_out": (), "y_hat": (), "loss": (), "delta_out": (),
-                                      "grad_w": (2,), "delta_hidden": (2,), "grad_V": (2, 2)}
-GRADIENT_KEYS: tuple[str, ...] = ("delta_out", "grad_w", "delta_hidden", "grad_V")
-FORMULA = {
-    "z": "z_j = sum_i v_ij x_i (z = x @ V)",
-    "h": "h_j = sigma(z_j)",
-    "z_out": "z_out = w_1 h_1 + w_2 h_2",
-    "y_hat": "y_hat = sigma(z_out)",
-    "loss": "L = -[y log(y_hat) + (1 - y) log(1 - y_hat)]",
-    "delta_out": "delta_out = y_hat - y",
-    "grad_w": "dL/dw_j = delta_out * h_j",
-    "delta_hidden": "delta_j = delta_out * w_j * h_j (1 - h_j)",
-    "grad_V": "grad_V[i, j] = dL/dv_ij = delta_j * x_i",
-}
-
-# An accepted chain: expected values per key, and the tolerance (rtol, atol) to hold them to.
-Chain = tuple[Mapping[str, Any], float, float]
 
 
 # ---------------------------------------------------------------- public data
@@ -79,130 +63,11 @@ def build_other(rng: np.random.Generator | None = None) -> dict:
     return {"case": {"x": x, "V": V, "w": w, "y": y}, "exact": ref.forward_backward_221(x, V, w, y)}
 
 
-# ---------------------------------------------------------------- reading and judging answer dicts
-
-def answer_dict(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise AnswerError(fail(f"{what} should be a dict with keys {', '.join(KEYS)}, but it is {describe(value)}."))
-    return value
-
-
-def key_value(answers: Mapping[str, Any], key: str) -> np.ndarray | None:
-    """The answer for `key` in its contract shape (a scalar may come as a 1-element array), or None."""
-    arr = to_array(answers.get(key))
-    if arr is None:
-        return None
-    if SHAPES[key] == () and arr.size == 1:
-        return arr.reshape(())
-    return arr if arr.shape == SHAPES[key] else None
-
-
-def key_matches(got: np.ndarray, chains: Sequence[Chain], key: str) -> bool:
-    for expected, rtol, atol in chains:
-        if key not in expected:
-            continue  # a chain may cover only some keys (the backward pass, errors carried forward)
-        target = np.asarray(expected[key], dtype=np.float64)
-        if np.all(np.isfinite(got)) and np.allclose(got, target, rtol=rtol, atol=atol):
-            return True
-    return False
-
-
-def wrong_keys(answers: Mapping[str, Any], chains: Sequence[Chain]) -> dict[str, str]:
-    """Each key that is absent, malformed or matches none of the accepted chains, with the reason."""
-    wrong = {}
-    for key in KEYS:
-        if key not in answers:
-            wrong[key] = "is missing"
-            continue
-        got = key_value(answers, key)
-        if got is None:
-            shape = "a number" if SHAPES[key] == () else f"an array of shape {SHAPES[key]}"
-            wrong[key] = f"should be {shape}, but it is {describe(answers[key])}"
-        elif not key_matches(got, chains, key):
-            wrong[key] = f"is wrong; compare with {FORMULA[key]}"
-    return wrong
-
-
-def gradient_vector(answers: Mapping[str, Any]) -> np.ndarray | None:
-    """delta_out, grad_w, delta_hidden and grad_V as one vector, or None if any is malformed."""
-    parts = [key_value(answers, key) for key in GRADIENT_KEYS]
-    return None if any(p is None for p in parts) else np.concatenate([p.ravel() for p in parts])
-
-
-def chain_diagnosis(answers: Mapping[str, Any], expected: Sequence[Mapping[str, Any]],
-                    lecture: Sequence[Chain] | None, settings: Mapping[str, Any],
-                    atol: float | None = None, x: Any = None, w: Any = None) -> str | None:
-    """The mistake the answers show, when the evidence is certain, else None.
-
-    hardcoded_answer (the lecture's numbers on another case), sign_flipped (every gradient key
-    negated), transposed (grad_V), log_base_2 (the loss 1/ln 2 times the right one), and, given
-    the case's x and w, a slip in sigma'(z_j) inside delta_hidden (`variants.hand_backward_variants`).
-    `expected`: the right chains (exact, and for hand answers also rounded). Computed answers are
-    compared by norm-relative error (diagnosis_tol); hand answers, worked to 3 decimals,
-    elementwise within `atol`.
-    """
-    def close(a: Any, b: Any) -> bool:
-        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        if a.shape != b.shape or not np.all(np.isfinite(a)):
-            return False
-        if atol is not None:
-            return bool(np.allclose(a, b, rtol=0.0, atol=atol))
-        return relative_error(a, b) <= settings["diagnosis_tol"]
-
-    if lecture is not None:
-        matching = sum(1 for key in KEYS if (got := key_value(answers, key)) is not None
-                       and key_matches(got, lecture, key))
-        if matching >= settings["hardcoded_min_keys"]:
-            return "hardcoded_answer"
-    got = gradient_vector(answers)
-    grad_V, loss = key_value(answers, "grad_V"), key_value(answers, "loss")
-    delta_hidden = key_value(answers, "delta_hidden")
-    for chain in expected:
-        right = np.concatenate([np.ravel(chain[key]) for key in GRADIENT_KEYS])
-        if got is not None and close(got, -right) and not close(got, right):
-            return "sign_flipped"
-    for chain in expected:
-        right_V = np.asarray(chain["grad_V"], dtype=np.float64)
-        if grad_V is not None and close(grad_V.T, right_V) and not close(grad_V, right_V):
-            return "transposed"
-    for chain in expected:
-        right_loss = float(np.asarray(chain["loss"]))
-        if loss is not None and close(loss, right_loss / math.log(2.0)) and not close(loss, right_loss):
-            return "log_base_2"
-    if delta_hidden is not None and x is not None and w is not None:
-        for chain in expected:
-            for code, variant in hand_backward_variants(x, w, chain):
-                if close(delta_hidden, variant["delta_hidden"]) and not close(variant["delta_hidden"],
-                                                                              chain["delta_hidden"]):
-                    return code
-    return None
-
-
-def judge_chain(answers: Mapping[str, Any], chains: Sequence[Chain], what: str,
-                diagnosis: str | None = None) -> Verdict:
-    """Passed when every key is right; otherwise partial credit by the fraction of keys right."""
-    wrong = wrong_keys(answers, chains)
-    if not wrong:
-        return ok()
-    lines = "; ".join(f"{key} {reason}" for key, reason in wrong.items())
-    feedback = f"{what}: {len(KEYS) - len(wrong)} of {len(KEYS)} keys right. {lines}."
-    if diagnosis:
-        feedback += f" {mistake_text(diagnosis, STEM)}"
-    return fail(feedback, diagnosis=diagnosis, fraction=(len(KEYS) - len(wrong)) / len(KEYS))
-
-
-def lecture_chains(ctx: CheckContext) -> list[Chain]:
-    """The lecture's case worked exactly, rounded at each step, or as the slides print it (within 5e-4)."""
-    data = ctx.fixture("lecture")
-    atol = ctx.settings["hand_atol"]
-    return [(data["exact"], 0.0, atol), (data["rounded"], 0.0, atol), (data["printed"], 0.0, atol)]
-
+# ---------------------------------------------------------------- forward_backward_221
 
 def case_arguments(case: Mapping[str, Any]) -> tuple:
     return case["x"], case["V"], case["w"], int(case["y"])
 
-
-# ---------------------------------------------------------------- forward_backward_221
 
 @register(STEM, "forward_backward_221.lecture_case", needs=("forward_backward_221",),
           hint="On the lecture's case: z = 0.75, h = 0.679, z_out = 1.358, y_hat = 0.796, ..., "
@@ -299,106 +164,6 @@ def gradcheck(ctx: CheckContext) -> Verdict:
 
 
 # ---------------------------------------------------------------- HAND_ANSWERS
-
-HAND_NAME = "HAND_ANSWERS"
-WRITE_NUMBERS = ("Write the numbers you worked by hand as literals, e.g. "
-                 'HAND_ANSWERS = {"z": [0.123, -0.456], "z_out": 0.789, ...}, not code that computes them.')
-
-
-def literal_number(node: ast.AST) -> bool:
-    """A number written out: 0.25, -1e-3, 7 (not a bool, a name, a call or arithmetic)."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        node = node.operand
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
-
-
-def literal_numbers(node: ast.AST) -> bool:
-    """A number, or a (nested) list or tuple of numbers, written out."""
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return all(literal_numbers(item) for item in node.elts)
-    return literal_number(node)
-
-
-def hand_answers_node(cells: Sequence[str]) -> tuple[ast.AST | None, str]:
-    """The value of the last top-level `HAND_ANSWERS = ...` in the source, or None and why.
-
-    Cells are parsed one at a time (a notebook cell that does not parse is skipped; the worker
-    skips it too). An augmented or unpacking assignment at the top level replaces the value
-    with something computed, so it counts as the last assignment, with no literal value.
-    """
-    value: ast.AST | None = None
-    found = False
-    for text in cells:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for statement in tree.body:
-            if isinstance(statement, ast.Assign):
-                names = [t for t in statement.targets if isinstance(t, ast.Name) and t.id == HAND_NAME]
-                nested = [n for t in statement.targets if not isinstance(t, ast.Name)
-                          for n in ast.walk(t) if isinstance(n, ast.Name) and n.id == HAND_NAME]
-                if names:
-                    found, value = True, statement.value
-                elif nested:
-                    found, value = True, None
-            elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and \
-                    isinstance(statement.target, ast.Name) and statement.target.id == HAND_NAME:
-                found = True
-                value = statement.value if isinstance(statement, ast.AnnAssign) else None
-    if not found:
-        return None, f"{HAND_NAME} is not assigned at the top level of the file."
-    if value is None:
-        return None, f"{HAND_NAME} is computed, not written out."
-    return value, ""
-
-
-def written_answers(cells: Sequence[str]) -> tuple[dict | None, str]:
-    """`HAND_ANSWERS` as written in the source when it is a literal dict of numbers, else None and why."""
-    node, problem = hand_answers_node(cells)
-    if node is None:
-        return None, problem
-    if not isinstance(node, ast.Dict) or any(k is None for k in node.keys):
-        return None, f"{HAND_NAME} is not written as a dict of numbers."
-    computed = [k.value if isinstance(k, ast.Constant) else "?" for k, v in zip(node.keys, node.values)
-                if not (isinstance(k, ast.Constant) and isinstance(k.value, str)) or not literal_numbers(v)]
-    if computed:
-        shown = ", ".join(str(k) for k in computed[:4]) + (" ..." if len(computed) > 4 else "")
-        return None, f"{HAND_NAME} has values that are not numbers written out ({shown})."
-    try:
-        return ast.literal_eval(node), ""
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return None, f"{HAND_NAME} is not written as a dict of numbers."
-
-
-def same_answers(written: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
-    """The worker's HAND_ANSWERS holds exactly the numbers written in the source."""
-    if set(written) != set(given):
-        return False
-    for key in written:
-        a, b = to_array(written[key]), to_array(given[key])
-        if a is None or b is None or a.shape != b.shape or not np.array_equal(a, b):
-            return False
-    return True
-
-
-def hand_written_verdict(ctx: CheckContext, answers: Mapping[str, Any]) -> Verdict | None:
-    """A failing Verdict when HAND_ANSWERS is not numbers written as literals; None when it is
-    (or when this run has no source to read, e.g. a notebook's own kernel)."""
-    if ctx.source_cells is None:
-        return None
-    written, problem = written_answers(ctx.source_cells)
-    if written is None:
-        return fail(f"{problem} {WRITE_NUMBERS}")
-    if not same_answers(written, answers):
-        return fail(f"{HAND_NAME} is changed by code after it is written out. {WRITE_NUMBERS}")
-    return None
-
-
-def hand_answers(ctx: CheckContext) -> Any:
-    """The submission's module-level HAND_ANSWERS, as plain data (the worker's `value` op)."""
-    return ctx.transport.request({"op": "value", "module": STEM, "name": "HAND_ANSWERS"}, timeout=ctx.timeout)
-
 
 @register(STEM, "HAND_ANSWERS.complete", needs=("HAND_ANSWERS",),
           hint="HAND_ANSWERS needs all nine keys, each a number or a list of numbers of the right shape.")

@@ -1,71 +1,32 @@
 """Public checks for exercise 4: the scalar autograd engine `Value` and `sigmoid_trace`.
 
-`Value` is exercised through the worker's graph program (`ctx.program("value_graph", spec)`,
-see grader/worker/inside/programs.py): a spec lists leaves and operations, the worker builds
-them with the student's `Value`, calls backward, and returns every node's data and grad. The
-expected answers are the same program run on the reference engine, built into fixtures.
-
-Graph mistakes are diagnosed from the answers alone (`grader.diagnosis.engine_probes`). The
-contribution of one use of a node (one edge of the graph) is the gradient of a fresh leaf put
-in that use's place; so
-- a shared node whose grad equals one edge's contribution lost the other paths:
-  gradient_overwritten (`=` instead of `+=`);
-- a shared node whose grad is right while its inputs got a fraction of it (some edges'
-  share) propagated before all its consumers were done: wrong_topological_order;
-- wrong grads that are all minus the right ones: sign_flipped;
-- one operation's grad equal to a slip in its local derivative (tanh' of the input, relu' = 1,
-  the output for the derivative): that slip's code.
+`Value` is exercised through the worker's graph program (`ctx.program("value_graph", spec)`):
+the expected answers are the same program run on the reference engine, built into fixtures.
+Running and judging graphs, and the engine probes that confirm a graph mistake, are
+`grader.checks.lib.scalar_graphs`; reading and judging `sigmoid_trace` is
+`grader.checks.lib.sigmoid_trace`. Both serve the hidden checks too.
 """
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from grader.checks import graph_specs
-from grader.checks.base import CheckContext, Outcome, Verdict, check, fail, ok
-from grader.checks.compare import describe, to_scalar
+from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.fixtures import fixture_builder
-from grader.diagnosis.engine_probes import (
-    close, edge_contributions, graph_mistake, local_derivative_mistake, recursion_failure, shared_use_mistake,
-    sign_mistake,
+from grader.checks.lib.answers import register, with_mistake
+from grader.checks.lib.graph_cases import GraphCase, Result, Spec, const
+from grader.checks.lib.scalar_graphs import (
+    STEM, engine_mistake, judge_graph, probe_cases, run_deep_chain, topological_probe_case,
 )
-from grader.diagnosis.text import mistake_text
-from grader.errors import StudentCodeError
+from grader.checks.lib.sigmoid_trace import LECTURE_TRACE_INPUT, TRACE_FORMULAS, TRACE_KEYS, judge_trace, read_trace
+from grader.diagnosis.engine_probes import close, edge_contributions
 
-STEM = "ex4_autograd_scalar"
-Spec = dict[str, Any]
-Result = dict[str, list]
-
-TRACE_KEYS: tuple[str, ...] = ("z1", "z2", "z3", "z4", "L", "dL_dz4", "dL_dz3", "dL_dz2", "dL_db", "dL_dw")
-TRACE_FORMULAS = {
-    "z1": "z1 = w x", "z2": "z2 = z1 + b", "z3": "z3 = -z2", "z4": "z4 = exp(z3)", "L": "L = 1 / (1 + z4)",
-    "dL_dz4": "dL/dz4 = -L^2", "dL_dz3": "dL/dz3 = dL/dz4 * z4", "dL_dz2": "dL/dz2 = dL/dz3 * (-1)",
-    "dL_db": "dL/db = dL/dz2 * 1", "dL_dw": "dL/dw = dL/dz2 * x",
-}
 CHAIN_DEPTH = 5_000  # the contract's deep graph; a recursive walk fails near 1,000
-# The lecture's PyTorch snippet uses w = 2, x = 1, b = 0.5; the trace is checked there first.
-LECTURE_TRACE_INPUT = (2.0, 1.0, 0.5)
-
-def with_mistake(feedback: str, code: Optional[str]) -> Verdict:
-    return fail(f"{feedback} {mistake_text(code, STEM)}" if code else feedback, code)
 
 
 # Graphs the checks run.
-
-@dataclass(frozen=True)
-class GraphCase:
-    """A spec and the names of its nodes, for feedback ('x', 'y', 'x / y', ...)."""
-
-    label: str
-    spec: Spec
-    names: tuple[str, ...]
-
-
-def const(value: float) -> dict:
-    return {"const": value}
-
 
 def binary_case(label: str, name: str, left: Any, right: Any, x: float = 1.7, y: float = -0.6) -> GraphCase:
     """`label` built from leaves x (node 0) and y (node 1); an operand is 0, 1 or const(number)."""
@@ -100,23 +61,6 @@ def function_cases() -> list[GraphCase]:
     return cases
 
 
-def topological_probe_case(mirrored: bool) -> GraphCase:
-    """Four diamonds s_k = w_k x_k -> exp(3 tanh s_k) + s_k, summed (`graph_specs.topological_probe_spec`).
-
-    Each s_k reaches the output by a short path and a long one, so a walk that visits s_k when
-    its first consumer is done runs it too early; the sums' operands alternate (and swap when
-    `mirrored`), so a walk that follows consumers in either order meets some s_k early.
-    """
-    spec = graph_specs.topological_probe_spec(copies=4, mirrored=mirrored)
-    names = []
-    for k in range(1, 5):
-        names += [f"w{k}", f"x{k}", f"s{k} = w{k} x{k}", f"tanh s{k}", f"3 tanh s{k}", f"exp(3 tanh s{k})",
-                  f"exp(3 tanh s{k}) + s{k}"]
-    names += [f"sum of the first {k} diamonds" for k in range(2, 5)]
-    return GraphCase(f"four diamonds exp(3 tanh s) + s with s = w x{', mirrored' if mirrored else ''}",
-                     spec, tuple(names))
-
-
 def shared_cases() -> list[GraphCase]:
     return [GraphCase("L = tanh(x) * exp(x)", graph_specs.diamond_spec(), ("x", "tanh x", "exp x", "L")),
             GraphCase("L = x * x + (x + x)", graph_specs.reused_variable_spec(), ("x", "x * x", "x + x", "L")),
@@ -137,89 +81,11 @@ def chain_case(depth: int) -> GraphCase:
     return GraphCase(f"a chain of {depth:,} operations", spec, ("x", f"node {depth}"))
 
 
-# Comparing answers.
-
-def read_result(value: Any, size: int) -> tuple[Optional[Result], Optional[Verdict]]:
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), list) and len(value[k]) == size
-                                              for k in ("data", "grad")):
-        return None, fail(f"The graph program returned {describe(value)} instead of data and grads for "
-                          f"{size} nodes: is Value's .data a number?")
-    return value, None
-
-
-def wrong_nodes(got: Result, expected: Result, rtol: float) -> tuple[list[int], list[int]]:
-    """Nodes whose data, and nodes whose grad, differ from the expected answer."""
-    bad_data = [i for i, (g, e) in enumerate(zip(got["data"], expected["data"])) if not close(g, e, rtol)]
-    bad_grad = [i for i, (g, e) in enumerate(zip(got["grad"], expected["grad"])) if not close(g, e, rtol)]
-    return bad_data, bad_grad
-
-
-def judge_graph(ctx: CheckContext, case: GraphCase, expected: Result, edges: dict[str, list],
-                reveal: bool = True, answer: Optional[Outcome] = None) -> Verdict:
-    """Run `case` on the student's engine (or take its `answer` from `ctx.program_all`) and
-    compare every node's data and grad with `expected`."""
-    rtol = ctx.settings.get("rtol", 1e-9)
-    value = ctx.program("value_graph", case.spec) if answer is None else answer.get()
-    got, problem = read_result(value, len(case.spec["nodes"]))
-    if problem is not None:
-        return problem
-    bad_data, bad_grad = wrong_nodes(got, expected, rtol)
-    if bad_data:
-        i = bad_data[0]
-        shown = f": it is {got['data'][i]!r}, the right value is {expected['data'][i]!r}" if reveal else ""
-        return fail(f"{case.label}: the forward value of {case.names[i]} is wrong{shown}.")
-    if not bad_grad:
-        return ok()
-    def same(a: Any, b: Any) -> bool:
-        return close(float(a), float(b), rtol)
-
-    code = graph_mistake(got["grad"], expected["grad"], edges, case.spec, rtol)
-    if code is not None:
-        code = engine_mistake(ctx)  # what this graph suggests, the probes must confirm
-    code = code or sign_mistake(got["grad"], expected["grad"], range(len(case.spec["nodes"])), same) \
-        or local_derivative_mistake(case.spec, got["grad"][0], expected["grad"][0], same)
-    i = bad_grad[0]
-    shown = f": it is {got['grad'][i]!r}, the right value is {expected['grad'][i]!r}" if reveal else ""
-    others = f" ({len(bad_grad) - 1} other node(s) too)" if len(bad_grad) > 1 else ""
-    return with_mistake(f"{case.label}: after backward, the grad of {case.names[i]} is wrong{shown}{others}.", code)
-
-
-def probe_cases() -> list[GraphCase]:
-    """A leaf x used twice where the order of the walk cannot matter: x op x, op(x) + x."""
-    return [GraphCase(label, spec, ("x",) + tuple(f"node {i}" for i in range(1, len(spec["nodes"]))))
-            for label, spec in graph_specs.shared_use_probe_specs().items()]
-
-
-def engine_mistake(ctx: CheckContext) -> Optional[str]:
-    """Run the engine probes on the student's Value: which of the two graph mistakes it makes.
-
-    In an arbitrary graph the two can look alike (a node run too early may send nothing on one
-    path, as if its grad had been overwritten), so a graph's own evidence is only believed when
-    the probes agree (`engine_probes.shared_use_mistake`): x op x and op(x) + x for
-    gradient_overwritten, the topological probes (a node reached by a short and a long path)
-    for wrong_topological_order.
-    """
-    rtol = ctx.settings.get("rtol", 1e-9)
-    probes, orders = probe_cases(), [topological_probe_case(False), topological_probe_case(True)]
-    try:
-        runs = [read_result(answer.get(), len(c.spec["nodes"]))[0]
-                for c, answer in zip(probes + orders, ctx.program_all("value_graph", [c.spec for c in probes + orders]))]
-    except StudentCodeError:
-        return None
-    if any(run is None for run in runs):
-        return None
-    answers, graphs = ctx.fixture("probes"), ctx.fixture("graphs")
-    overwrite = [(run["grad"][0], answers[c.label]["grad"][0], answers[c.label]["edges"]["0"])
-                 for c, run in zip(probes, runs)]
-    order_failed = any(graph_mistake(run["grad"], graphs[c.label]["grad"], graphs[c.label]["edges"], c.spec, rtol)
-                       == "wrong_topological_order" for c, run in zip(orders, runs[len(probes):]))
-    return shared_use_mistake(overwrite, order_failed, lambda a, b: close(float(a), float(b), rtol))
-
-
 def judge_cases(ctx: CheckContext, fixture: str, cases: list[GraphCase]) -> Verdict:
     expected = ctx.fixture(fixture)
     for case, answer in zip(cases, ctx.program_all("value_graph", [case.spec for case in cases])):
-        verdict = judge_graph(ctx, case, expected[case.label], expected[case.label].get("edges", {}), answer=answer)
+        verdict = judge_graph(ctx, case, expected[case.label], expected[case.label].get("edges", {}),
+                              confirm=engine_mistake, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
@@ -265,66 +131,49 @@ def build_graphs() -> dict:
 
 # Value
 
-@check(STEM, "Value.operators", needs=("Value",),
-       hint="Each operator returns a new Value whose backward adds the local derivative times out.grad.")
+@register(STEM, "Value.operators", needs=("Value",),
+          hint="Each operator returns a new Value whose backward adds the local derivative times out.grad.")
 def value_operators(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "operators", operator_cases())
 
 
-@check(STEM, "Value.reflected", needs=("Value",),
-       hint="2 * v, 1 - v, 2 / v need __rmul__, __rsub__, __rtruediv__ (and __radd__ for 2 + v).")
+@register(STEM, "Value.reflected", needs=("Value",),
+          hint="2 * v, 1 - v, 2 / v need __rmul__, __rsub__, __rtruediv__ (and __radd__ for 2 + v).")
 def value_reflected(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "operators", reflected_cases())
 
 
-@check(STEM, "Value.functions", needs=("Value",),
-       hint="exp' = exp, log' = 1/x, sigmoid' = s (1 - s), tanh' = 1 - t^2, relu' = 1 where x > 0 else 0.")
+@register(STEM, "Value.functions", needs=("Value",),
+          hint="exp' = exp, log' = 1/x, sigmoid' = s (1 - s), tanh' = 1 - t^2, relu' = 1 where x > 0 else 0.")
 def value_functions(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "functions", function_cases())
 
 
-@check(STEM, "Value.micrograd", needs=("Value",),
-       hint="micrograd's README example: your g, a.grad and b.grad should match the values its README prints.")
+@register(STEM, "Value.micrograd", needs=("Value",),
+          hint="micrograd's README example: your g, a.grad and b.grad should match the values its README prints.")
 def value_micrograd(ctx: CheckContext) -> Verdict:
     case = micrograd_case()
     answer = ctx.fixture("graphs")[case.label]
-    return judge_graph(ctx, case, answer, answer["edges"])
+    return judge_graph(ctx, case, answer, answer["edges"], confirm=engine_mistake)
 
 
-@check(STEM, "Value.shared_nodes", needs=("Value",),
-       hint="A node used on several paths sums the gradients from each (+=).")
+@register(STEM, "Value.shared_nodes", needs=("Value",),
+          hint="A node used on several paths sums the gradients from each (+=).")
 def value_shared_nodes(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "graphs", shared_cases())
 
 
-@check(STEM, "Value.topological_order", needs=("Value",),
-       hint="Visit nodes in reverse topological order, so each node runs its backward after all its consumers.")
+@register(STEM, "Value.topological_order", needs=("Value",),
+          hint="Visit nodes in reverse topological order, so each node runs its backward after all its consumers.")
 def value_topological_order(ctx: CheckContext) -> Verdict:
     return judge_cases(ctx, "graphs", [topological_probe_case(False), topological_probe_case(True)])
 
 
-def run_deep_chain(ctx: CheckContext, case: GraphCase) -> tuple[Optional[Result], Optional[Verdict]]:
-    """The program's answer for a deep chain, or a verdict naming recursion_limit.
-
-    Only a RecursionError is caught here: any other failure goes on to the runner, which records
-    it with its own status (error, timeout, ...).
-    """
-    try:
-        value = ctx.program("value_graph", case.spec, timeout=ctx.settings.get("deep_timeout", 20.0))
-    except StudentCodeError as error:
-        if recursion_failure(error):
-            return None, with_mistake(f"backward on {case.label} failed with RecursionError.", "recursion_limit")
-        raise
-    return read_result(value, len(case.spec.get("report", case.spec["nodes"])))
-
-
-@check(STEM, "Value.deep_chain", needs=("Value",), timeout=30.0,
-       hint="Build the topological order with a loop and an explicit stack, not recursion.")
+@register(STEM, "Value.deep_chain", needs=("Value",), timeout=30.0,
+          hint="Build the topological order with a loop and an explicit stack, not recursion.")
 def value_deep_chain(ctx: CheckContext) -> Verdict:
     case = chain_case(CHAIN_DEPTH)
-    got, problem = run_deep_chain(ctx, case)
-    if problem is not None:
-        return problem
+    got = run_deep_chain(ctx, case)
     expected = ctx.fixture("chain")
     rtol = ctx.settings.get("rtol", 1e-9)
     if not close(got["data"][-1], expected["data_last"], rtol):
@@ -332,7 +181,7 @@ def value_deep_chain(ctx: CheckContext) -> Verdict:
     if not close(got["grad"][0], expected["grad_first"], rtol):
         return with_mistake(f"{case.label}: the grad of the first node is {got['grad'][0]!r}; "
                             f"it should be {expected['grad_first']!r}.",
-                            "sign_flipped" if close(-got["grad"][0], expected["grad_first"], rtol) else None)
+                            "sign_flipped" if close(-got["grad"][0], expected["grad_first"], rtol) else None, STEM)
     return ok()
 
 
@@ -347,45 +196,6 @@ def build_chain() -> dict:
 
 # sigmoid_trace
 
-def read_trace(value: Any) -> tuple[Optional[dict[str, float]], Optional[Verdict]]:
-    if not isinstance(value, dict):
-        return None, fail(f"sigmoid_trace should return a dict with keys {', '.join(TRACE_KEYS)}, "
-                          f"but it returned {describe(value)}.")
-    missing = [k for k in TRACE_KEYS if k not in value]
-    if missing:
-        return None, fail(f"sigmoid_trace's dict lacks the key(s) {', '.join(missing)}.")
-    trace = {}
-    for key in TRACE_KEYS:
-        number = to_scalar(value[key])
-        if number is None:
-            return None, fail(f"sigmoid_trace's {key!r} should be a number, but it is {describe(value[key])}.")
-        trace[key] = number
-    return trace, None
-
-
-def trace_mistake(got: dict[str, float], expected: dict[str, float], wrong: list[str],
-                  lecture: Optional[dict[str, float]], rtol: float) -> Optional[str]:
-    """hardcoded_answer when the answer is the lecture input's; sign_flipped when every wrong
-    gradient is the negative of the right one and every forward value is right."""
-    if lecture is not None and all(close(got[k], lecture[k], rtol) for k in TRACE_KEYS):
-        return "hardcoded_answer"
-    if wrong and all(k.startswith("dL_") and close(-got[k], expected[k], rtol) for k in wrong):
-        return "sign_flipped"
-    return None
-
-
-def judge_trace(got: dict[str, float], expected: dict[str, float], lecture: Optional[dict[str, float]],
-                rtol: float, where: str, reveal: bool) -> Verdict:
-    wrong = [k for k in TRACE_KEYS if not close(got[k], expected[k], rtol)]
-    if not wrong:
-        return ok()
-    code = trace_mistake(got, expected, wrong, lecture, rtol)
-    first = wrong[0]
-    shown = f" (it is {got[first]!r}, the right value is {expected[first]!r})" if reveal else ""
-    return with_mistake(f"sigmoid_trace{where}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
-                        f"{shown}. Compare {first} with {TRACE_FORMULAS[first]}.", code)
-
-
 @fixture_builder(STEM, "traces")
 def build_traces() -> dict:
     from reference.scalar_engine import sigmoid_trace
@@ -394,16 +204,14 @@ def build_traces() -> dict:
     return {"cases": [{"input": list(args), "answer": sigmoid_trace(*args)} for args in inputs]}
 
 
-@check(STEM, "sigmoid_trace.values", needs=("sigmoid_trace",),
-       hint="Forward z1 = w x, z2 = z1 + b, z3 = -z2, z4 = exp(z3), L = 1/(1 + z4); then back from dL/dL = 1.")
+@register(STEM, "sigmoid_trace.values", needs=("sigmoid_trace",),
+          hint="Forward z1 = w x, z2 = z1 + b, z3 = -z2, z4 = exp(z3), L = 1/(1 + z4); then back from dL/dL = 1.")
 def sigmoid_trace_values(ctx: CheckContext) -> Verdict:
     rtol = ctx.settings.get("rtol", 1e-9)
     cases = ctx.fixture("traces")["cases"]
     for case in cases:
         w, x, b = case["input"]
-        got, problem = read_trace(ctx.call("sigmoid_trace", w, x, b))
-        if problem is not None:
-            return problem
+        got = read_trace(ctx.call("sigmoid_trace", w, x, b))
         verdict = judge_trace(got, case["answer"], cases[0]["answer"], rtol, f"({w}, {x}, {b})", reveal=True)
         if not verdict.passed:
             return verdict
@@ -429,8 +237,8 @@ def chain_rule_violation(t: dict[str, float], w: float, x: float, b: float,
     return None
 
 
-@check(STEM, "sigmoid_trace.chain_rule", needs=("sigmoid_trace",),
-       hint="Each returned number must follow from the ones before it by the lecture's five steps.")
+@register(STEM, "sigmoid_trace.chain_rule", needs=("sigmoid_trace",),
+          hint="Each returned number must follow from the ones before it by the lecture's five steps.")
 def sigmoid_trace_chain_rule(ctx: CheckContext) -> Verdict:
     """Random inputs; each value is checked against its step applied to the student's own previous values."""
     rng = ctx.rng
@@ -438,9 +246,7 @@ def sigmoid_trace_chain_rule(ctx: CheckContext) -> Verdict:
     lecture = ctx.fixture("traces")["cases"][0]["answer"]
     for _ in range(5):
         w, x, b = (float(v) for v in rng.uniform(-2.0, 2.0, size=3))
-        got, problem = read_trace(ctx.call("sigmoid_trace", w, x, b))
-        if problem is not None:
-            return problem
+        got = read_trace(ctx.call("sigmoid_trace", w, x, b))
         violation = chain_rule_violation(got, w, x, b, rtol)
         if violation is not None:
             broken, value = violation
@@ -448,5 +254,5 @@ def sigmoid_trace_chain_rule(ctx: CheckContext) -> Verdict:
             if code is None and broken.startswith("dL_") and value is not None and close(-got[broken], value, rtol):
                 code = "sign_flipped"  # this step's local derivative has the wrong sign
             return with_mistake(f"sigmoid_trace({w:.4g}, {x:.4g}, {b:.4g}): {broken} = {got[broken]!r} does not "
-                                f"follow from the values before it by {TRACE_FORMULAS[broken]}.", code)
+                                f"follow from the values before it by {TRACE_FORMULAS[broken]}.", code, STEM)
     return ok()

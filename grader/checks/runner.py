@@ -12,15 +12,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from grader.checks.base import Check, CheckContext, Transport
+from grader.defaults import CALL_TIMEOUT_S, EXERCISE_BUDGET_S, LOAD_TIMEOUT_S
 from grader.errors import StudentCodeError
 from grader.results import ExerciseResult, GradingError, TestResult
 from grader.rubric import Rubric
 
-# Exercises ask for hand-written gradients: frameworks that would do the work are blocked.
-FORBIDDEN_MODULES = ("torch", "jax", "jaxlib", "autograd", "tensorflow", "mxnet", "tinygrad", "micrograd")
+from grader.assignments.module_2a import FORBIDDEN_MODULES  # Module 2A's, the default
 MAX_SOURCE_BYTES = 16 * 2**20  # a staged file is never larger (see worker.sandbox)
 
 
@@ -33,10 +33,10 @@ class LoadOutcome:
     error: Optional[StudentCodeError] = None
 
 
-def load_module(transport: Transport, exercise: str, *, timeout: float) -> LoadOutcome:
+def load_module(transport: Transport, exercise: str, *, timeout: float,
+                forbidden: Sequence[str] = FORBIDDEN_MODULES) -> LoadOutcome:
     try:
-        value = transport.request({"op": "load", "module": exercise, "forbidden": list(FORBIDDEN_MODULES)},
-                                  timeout=timeout)
+        value = transport.request({"op": "load", "module": exercise, "forbidden": list(forbidden)}, timeout=timeout)
     except StudentCodeError as exc:
         return LoadOutcome(error=exc)
     return LoadOutcome(defined=set(value.get("defined", [])), cell_errors=list(value.get("cell_errors", [])))
@@ -63,6 +63,11 @@ def _result(check: Check, rubric: Rubric, status: str, credit: float, feedback: 
                       diagnosis=diagnosis, hint=check.hint if status != "passed" else "")
 
 
+def check_timeout(check: Check, run_timeout: float) -> float:
+    """Seconds for each of `check`'s calls: its own bound when it asks for more than the run's."""
+    return max(run_timeout, check.timeout) if check.timeout is not None else run_timeout
+
+
 def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str],
               errors: list[GradingError]) -> TestResult:
     missing = [name for name in check.needs if name not in defined]
@@ -72,6 +77,10 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
     ctx.test_name = check.name
     events = getattr(ctx.transport, "events", None)  # the worker's log of timeouts, crashes, ...
     seen = len(events) if events is not None else 0
+    # the context is shared by the exercise's checks: a check's own bound per call (a deep graph
+    # needs longer) holds for that check only, and never shortens a longer one the run was given
+    run_timeout = ctx.timeout
+    ctx.timeout = check_timeout(check, run_timeout)
     try:
         verdict = check.run(ctx)
     except StudentCodeError as exc:
@@ -84,6 +93,8 @@ def run_check(check: Check, ctx: CheckContext, rubric: Rubric, defined: set[str]
         return _result(check, rubric, "error", 0.0,
                        "The grader could not finish this check (its own fault, not yours); "
                        "your instructor has the details.")
+    finally:
+        ctx.timeout = run_timeout
     # An event inside a check that caught the error itself still belongs in the report.
     for event in (events[seen:] if events is not None else []):
         errors.append(GradingError(event.kind, f"{check.name}: {event.message}", ctx.exercise))
@@ -117,11 +128,20 @@ def is_grading_run(rubric: Rubric, checks: list[Check]) -> bool:
     return any(rubric.tests[c.name].visibility == "hidden" for c in checks if c.name in rubric.tests)
 
 
+@dataclass
+class ExerciseRun:
+    """One exercise's scored tests, and the report-level events (timeouts, crashes, blocked or
+    syntax errors) met while loading it and running its checks, in order."""
+
+    result: ExerciseResult
+    events: list[GradingError] = field(default_factory=list)
+
+
 def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks: list[Check],
-                 source: Optional[str], seed: int = 0, student_id: str = "", timeout: float = 10.0,
-                 budget: float = 120.0, errors: Optional[list[GradingError]] = None,
-                 absent_reason: str = "", load_timeout: float = 30.0, folder: Optional[Path] = None,
-                 grading: Optional[bool] = None) -> ExerciseResult:
+                 source: Optional[str], seed: int = 0, student_id: str = "", timeout: float = CALL_TIMEOUT_S,
+                 budget: float = EXERCISE_BUDGET_S, absent_reason: str = "", load_timeout: float = LOAD_TIMEOUT_S,
+                 folder: Optional[Path] = None, grading: Optional[bool] = None,
+                 forbidden: Sequence[str] = FORBIDDEN_MODULES) -> ExerciseRun:
     """Load the exercise in the worker, run `checks` in order, and score them with `rubric`.
 
     `timeout` bounds each call into student code; `budget` bounds the whole exercise, after which
@@ -130,15 +150,16 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
     whose `<exercise>.py` or `<exercise>.cells.json` checks may read (`ctx.source_cells`).
     `grading`: True for the instructor's run, where public checks draw fresh inputs from `seed`;
     False for a self-check (the published fixtures); None: True when `checks` include hidden ones.
+    `forbidden`: the modules the assignment's student code may not import.
     """
-    errors = errors if errors is not None else []
+    errors: list[GradingError] = []
     result = ExerciseResult(name=exercise, source=source)
     if source is None:
         for chk in checks:
             result.tests.append(_result(chk, rubric, "missing", 0.0, absent_reason
                                         or f"No {exercise}.ipynb or {exercise}.py in the submission."))
-        return result
-    loaded = load_module(transport, exercise, timeout=load_timeout)
+        return ExerciseRun(result, errors)
+    loaded = load_module(transport, exercise, timeout=load_timeout, forbidden=forbidden)
     if loaded.error is not None:
         exc = loaded.error
         if exc.event:
@@ -146,7 +167,7 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
         for chk in checks:
             result.tests.append(_result(chk, rubric, exc.status if exc.status != "missing" else "error",
                                         0.0, f"{source} could not be loaded: {exc.message}"))
-        return result
+        return ExerciseRun(result, errors)
     result.cell_errors = loaded.cell_errors
     errors.extend(cell_events(loaded.cell_errors, exercise, source))
     # a deep copy: rubrics are shared across a batch, and a check must not change the next student's
@@ -161,4 +182,4 @@ def run_exercise(exercise: str, transport: Transport, *, rubric: Rubric, checks:
                                         f"Not run: {exercise} used up its time budget of {budget:.0f} s."))
             continue
         result.tests.append(run_check(chk, ctx, rubric, loaded.defined, errors))
-    return result
+    return ExerciseRun(result, errors)

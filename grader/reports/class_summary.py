@@ -226,13 +226,19 @@ def _students(results: Sequence[SubmissionResult], out_dir: Path) -> str:
     return '<section aria-labelledby="students-h"><h2 id="students-h">Students</h2>' + table + "</section>"
 
 
+def assignment_title(name: str) -> str:
+    """How the page names the assignment: "Module 2A" for module-2a, else its name."""
+    return "Module 2A" if name in ("", "module-2a") else name
+
+
 def render_class_summary(results: Sequence[SubmissionResult], *, out_dir: Path = Path(".")) -> str:
     """The class summary page; links go to `feedback/<student>.html` files that exist under `out_dir`."""
     results = sorted(results, key=lambda r: r.student)
     first = results[0] if results else None
     data = summarize(results, grader_version=first.grader_version if first else "",
                      seed=first.seed if first else 0, sandbox=first.sandbox if first else "none")
-    header = ("<header><h1>Class summary: Module 2A</h1>"
+    title = f"Class summary: {assignment_title(first.assignment if first else '')}"
+    header = (f"<header><h1>{esc(title)}</h1>"
               f'<p class="muted">{len(results)} submissions graded by backprop-grader '
               f'{esc(first.grader_version if first else "")}'
               + (f", seed {first.seed}, sandbox {esc(first.sandbox)}" if first else "") + ".</p></header>")
@@ -240,7 +246,7 @@ def render_class_summary(results: Sequence[SubmissionResult], *, out_dir: Path =
         return page("Class summary", header + "<p>No submissions graded.</p>")
     body = [header, _distribution(results, data), _students(results, out_dir), _diagnoses(results, data),
             _exercises(results), _problems(results), _tests(results)]
-    return page("Class summary: Module 2A", "\n".join(part for part in body if part))
+    return page(title, "\n".join(part for part in body if part))
 
 
 def write_class_summary(results: Sequence[SubmissionResult], out_dir: Path, options: ReportOptions) -> list[Path]:

@@ -1,7 +1,7 @@
 """Grade tables as CSV: `DIR/grades.csv` for people, `DIR/nbgrader_export.csv` for nbgrader's tools.
 
 `grades.csv` has one row per student and a stable column order: student, one column per
-exercise (in the order of `EXERCISES`), total, max_score, errors (the kinds, `;`-separated),
+exercise (in its assignment's order), total, max_score, errors (the kinds, `;`-separated),
 sha256. It is UTF-8 with a byte-order mark and CRLF line ends: Excel opens a CSV as UTF-8 only
 when it starts with the BOM (without it, accented names come out garbled), and LibreOffice,
 pandas (`encoding="utf-8-sig"`) and Python's csv module read it cleanly.
@@ -46,17 +46,32 @@ def number(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def grades_header() -> list[str]:
-    return ["student", *EXERCISES, "total", "max_score", "errors", "sha256"]
+def exercise_columns(results: Sequence[SubmissionResult] = ()) -> tuple[str, ...]:
+    """The exercises' columns, in their assignment's order: Module 2A's six, or those of the
+    assignment the results were graded as (the exercises they hold, when it is not installed)."""
+    from grader.assignments import UnknownAssignment, get_assignment
+
+    name = results[0].assignment if results else ""
+    if name in ("", "module-2a"):
+        return EXERCISES
+    try:
+        return get_assignment(name).stems
+    except UnknownAssignment:
+        return tuple(dict.fromkeys(ex.name for r in results for ex in r.exercises))
+
+
+def grades_header(results: Sequence[SubmissionResult] = ()) -> list[str]:
+    return ["student", *exercise_columns(results), "total", "max_score", "errors", "sha256"]
 
 
 def grades_rows(results: Sequence[SubmissionResult]) -> list[list[str]]:
     """One row per student, sorted by student id; an exercise the report lacks is an empty cell."""
+    columns = exercise_columns(results)
     rows = []
     for result in sorted(results, key=lambda r: r.student):
         by_name = {ex.name: ex for ex in result.exercises}
         rows.append([safe_cell(result.student),
-                     *[number(by_name[e].score) if e in by_name else "" for e in EXERCISES],
+                     *[number(by_name[e].score) if e in by_name else "" for e in columns],
                      number(result.score), number(result.max_score),
                      safe_cell(";".join(e.kind for e in result.errors)), result.sha256])
     return rows
@@ -80,7 +95,7 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[str]], *, line_end: 
 
 def write_csv(results: Sequence[SubmissionResult], out_dir: Path, options: ReportOptions) -> list[Path]:
     """`out_dir/grades.csv` (UTF-8 with BOM) and `out_dir/nbgrader_export.csv` (UTF-8, as nbgrader's)."""
-    grades = write_text_atomic(Path(out_dir) / GRADES_FILE, csv_text(grades_header(), grades_rows(results)),
+    grades = write_text_atomic(Path(out_dir) / GRADES_FILE, csv_text(grades_header(results), grades_rows(results)),
                                encoding="utf-8-sig")
     export = write_text_atomic(Path(out_dir) / NBGRADER_FILE,
                                csv_text(NBGRADER_COLUMNS, nbgrader_rows(results, options.assignment), line_end="\n"))

@@ -7,20 +7,19 @@ in a checkout), so the image installs exactly the grader and hidden checks that 
 `setup.sh` needs the network (apt for python3-venv and bubblewrap, PyPI for numpy and click);
 `run_autograder` does not. Both honour `$AUTOGRADER_ROOT` (default `/autograder`) so a bundle can
 be tried in a folder laid out like Gradescope's. The bundle's seed is not the hidden checks' seed:
-each submission's is derived from it and the submission (see `gradescope_autograder.submission_seed`).
+each submission's is derived from it and the submission (see `grader.gradescope_run.submission_seed`).
 """
 from __future__ import annotations
 
 import json
 import secrets
 import zipfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
 import grader
 from grader.reports.formats import ReportError
-from grader.reports.gradescope_autograder import BundleConfig
+from grader.gradescope_run import BundleConfig
 
 PACKAGE_SUFFIXES = (".whl", ".tar.gz", ".zip")
 # The source tree pip needs to build the package; nothing else (no tests, no caches, no VCS).
@@ -60,7 +59,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${BPG_PYTHON:-$ROOT/venv/bin/python}"
-exec "$PYTHON" -m grader.reports.gradescope_autograder --root "$ROOT" --config "$ROOT/source/bundle.json"
+exec "$PYTHON" -m grader.gradescope_run --root "$ROOT" --config "$ROOT/source/bundle.json"
 """
 
 
@@ -115,7 +114,7 @@ def build_bundle(out: Path, *, config: Optional[BundleConfig] = None, package: O
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         _executable(archive, "setup.sh", SETUP_SH)
         _executable(archive, "run_autograder", RUN_AUTOGRADER)
-        archive.writestr("bundle.json", json.dumps(asdict(config), indent=2) + "\n")
+        archive.writestr("bundle.json", json.dumps(config.to_dict(), indent=2) + "\n")
         if package is not None:
             archive.write(package, f"package/{package.name}")
         else:

@@ -26,6 +26,7 @@ def test_to_dict(test: TestResult) -> dict[str, Any]:
 def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
+        "assignment": result.assignment,
         "student": result.student,
         # "name": the folder, zip or file name as submitted (the id had to differ from it) or the id
         "submission": {"path": result.path, "sha256": result.sha256,
@@ -65,6 +66,7 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
         duration_s=grader.get("duration_s", 0.0), grader_version=grader.get("version", ""),
         warnings=list(data.get("warnings", [])),
         student_name=_given_name(data),
+        assignment=data.get("assignment", "module-2a"),  # reports from before assignments were Module 2A's
     )
 
 

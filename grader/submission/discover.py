@@ -40,15 +40,7 @@ from pathlib import Path
 from typing import Literal
 
 from grader.errors import BadSubmissionError
-from grader.submission.exercises import (
-    EXTENSIONS,
-    exercise_for_name,
-    exercise_roots,
-    exercise_within_name,
-    expected_names,
-    is_junk,
-    suggestion_for,
-)
+from grader.submission.exercises import MODULE_2A_LAYOUT, FlatLayout, is_junk
 
 SubmissionKind = Literal["dir", "zip", "file"]
 
@@ -111,19 +103,19 @@ def _is_zip(path: Path) -> bool:
     return path.suffix.lower() == ".zip"
 
 
-def _is_code_file(path: Path) -> bool:
-    return path.suffix.lower() in EXTENSIONS
+def _is_code_file(path: Path, layout: FlatLayout) -> bool:
+    return path.suffix.lower() in layout.extensions
 
 
-def _file_submission(path: Path) -> Submission:
-    if exercise_for_name(path.name) is not None:
+def _file_submission(path: Path, layout: FlatLayout) -> Submission:
+    if layout.exercise_for_name(path.name) is not None:
         parent = _name_of(path.absolute().parent)
         return Submission(parent or path.stem, path, "file")
     return Submission(path.stem, path, "file")
 
 
-def _is_gradable_file(path: Path) -> bool:
-    return _is_zip(path) or (exercise_for_name(path.name) or exercise_within_name(path.name)) is not None
+def _is_gradable_file(path: Path, layout: FlatLayout) -> bool:
+    return _is_zip(path) or (layout.exercise_for_name(path.name) or layout.exercise_within_name(path.name)) is not None
 
 
 def _batch_entries(folder: Path) -> list[Path]:
@@ -131,71 +123,73 @@ def _batch_entries(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not is_junk(e.name))
 
 
-def _gradable_entries(folder: Path) -> list[Path]:
+def _gradable_entries(folder: Path, layout: FlatLayout) -> list[Path]:
     """Entries that are, or hold, something to grade: zips, exercise files, folders of them."""
     return [entry for entry in _batch_entries(folder)
-            if (entry.is_dir() and exercise_roots(entry)) or (entry.is_file() and _is_gradable_file(entry))]
+            if (entry.is_dir() and layout.exercise_roots(entry))
+            or (entry.is_file() and _is_gradable_file(entry, layout))]
 
 
 def _subfolders(folder: Path) -> list[Path]:
     return [entry for entry in _batch_entries(folder) if entry.is_dir()]
 
 
-def _discover_batch(folder: Path) -> list[Submission]:
+def _discover_batch(folder: Path, layout: FlatLayout) -> list[Submission]:
     submissions: list[Submission] = []
     for entry in _batch_entries(folder):
         if entry.is_dir():
             submissions.append(Submission(entry.name, entry, "dir"))
         elif entry.is_file() and _is_zip(entry):
             submissions.append(Submission(entry.stem, entry, "zip"))
-        elif entry.is_file() and _is_code_file(entry):
-            submissions.append(_file_submission(entry))
-    if not _gradable_entries(folder):
+        elif entry.is_file() and _is_code_file(entry, layout):
+            submissions.append(_file_submission(entry, layout))
+    if not _gradable_entries(folder, layout):
         raise BadSubmissionError(
             f"{folder} holds nothing to grade: no exercise files, no zips and no folders with "
-            f"exercise files in it. Expected a folder per student (or a zip) holding {expected_names()}.")
+            f"exercise files in it. Expected a folder per student (or a zip) holding {layout.expected_names()}.")
     return submissions
 
 
-def _discover_folder(folder: Path) -> list[Submission]:
+def _discover_folder(folder: Path, layout: FlatLayout) -> list[Submission]:
     if folder.name == NBGRADER_SUBMITTED:
-        return _discover_batch(folder)
-    roots = exercise_roots(folder)
+        return _discover_batch(folder, layout)
+    roots = layout.exercise_roots(folder)
     if roots == [folder]:
         return [Submission(_name_of(folder), folder, "dir")]
     # An nbgrader course folder: its source/ and release/ hold exercise files too, not students'.
     if (folder / NBGRADER_SUBMITTED).is_dir():
-        return _discover_batch(folder / NBGRADER_SUBMITTED)
+        return _discover_batch(folder / NBGRADER_SUBMITTED, layout)
     # One subfolder with exercise files and nothing else gradable beside it: a zipped folder,
     # or nbgrader's <student>/<assignment>/. Anything more (a zip, a second student, even one
     # whose folder holds nothing gradable) is a batch, so that no student disappears.
-    if len(roots) == 1 and _gradable_entries(folder) == roots and _subfolders(folder) == roots:
+    if len(roots) == 1 and _gradable_entries(folder, layout) == roots and _subfolders(folder) == roots:
         return [Submission(_name_of(folder), folder, "dir")]
-    return _discover_batch(folder)
+    return _discover_batch(folder, layout)
 
 
-def _discover_path(path: Path) -> list[Submission]:
+def _discover_path(path: Path, layout: FlatLayout) -> list[Submission]:
     if not path.exists():
         raise BadSubmissionError(
             f"{path} does not exist. Give a submission folder, a .zip, a single exercise file or a "
-            f"folder of submissions; exercise files are named {expected_names()}.")
+            f"folder of submissions; exercise files are named {layout.expected_names()}.")
     if path.is_dir():
-        return _discover_folder(path)
+        return _discover_folder(path, layout)
     if _is_zip(path):
         return [Submission(path.stem, path, "zip")]
-    if _is_code_file(path):
-        if not _is_gradable_file(path):
+    if _is_code_file(path, layout):
+        if not _is_gradable_file(path, layout):
             raise BadSubmissionError(
-                f"{path.name} is not named after an exercise{suggestion_for(path.name)}; "
-                f"rename it to {expected_names()}.")
-        return [_file_submission(path)]
+                f"{path.name} is not named after an exercise{layout.suggestion_for(path.name)}; "
+                f"rename it to {layout.expected_names()}.")
+        return [_file_submission(path, layout)]
     raise BadSubmissionError(
         f"{path} is neither a folder, a .zip, a .ipynb nor a .py. "
-        f"Expected a submission holding {expected_names()}.")
+        f"Expected a submission holding {layout.expected_names()}.")
 
 
-def discover(paths: list[Path]) -> list[Submission]:
-    """Every submission under `paths`, sorted by student id (then path).
+def discover(paths: list[Path], *, layout: FlatLayout = MODULE_2A_LAYOUT) -> list[Submission]:
+    """Every submission under `paths`, sorted by student id (then path); `layout` says which files
+    are exercise files (the assignment's).
 
     Raises BadSubmissionError when a path does not exist or holds nothing gradable, and when
     two submissions would share a student id (their reports would overwrite each other). Ids
@@ -204,7 +198,7 @@ def discover(paths: list[Path]) -> list[Submission]:
     found: dict[str, Submission] = {}
     seen_paths: set[Path] = set()
     for raw in paths:
-        for submission in map(_with_safe_id, _discover_path(Path(raw))):
+        for submission in map(_with_safe_id, _discover_path(Path(raw), layout)):
             resolved = submission.path.resolve()
             if resolved in seen_paths:  # the same path named twice is one submission
                 continue

@@ -1,7 +1,7 @@
-"""The exercise stems, and which files in a folder are which exercise.
+"""Which files in a folder are which exercise, for assignments of side-by-side exercise files.
 
-A file belongs to an exercise when its name is `NAME.ipynb` or `NAME.py` for one of the six
-stems below. Matching forgives what students' tools do to names, and nothing more:
+A file belongs to an exercise when its name is `NAME.ipynb` or `NAME.py` for one of the
+assignment's stems (`FlatLayout.stems`; Module 2A's six are `EXERCISES`). Matching forgives what students' tools do to names, and nothing more:
 
 - case: `Ex1_Activations_Losses.IPYNB` is exercise 1 (Windows and macOS ignore case anyway);
 - a copy marker at the end of the stem: `NAME (1)` (a browser's second download), `NAME - Copy`
@@ -24,6 +24,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Optional
 
+# Module 2A's stems (its spec is grader/assignments/module_2a.py; its authoring tools use these).
 EXERCISES: tuple[str, ...] = (
     "ex1_activations_losses",
     "ex2_hand_calculation",
@@ -48,11 +49,6 @@ _COPY_MARKER = re.compile(
 _EXACT, _CASE_ONLY, _COPY = 0, 1, 2
 
 
-def expected_names() -> str:
-    """The sentence every "nothing to grade" message ends with."""
-    return "NAME.ipynb or NAME.py, where NAME is one of: " + ", ".join(EXERCISES)
-
-
 def is_junk(name: str) -> bool:
     """Hidden files (`.DS_Store`, `._x` from macOS) and tool folders are not part of a submission."""
     return name.startswith(".") or name in JUNK_FOLDERS
@@ -61,54 +57,6 @@ def is_junk(name: str) -> bool:
 def _split_extension(file_name: str) -> tuple[str, str]:
     base, ext = os.path.splitext(file_name)
     return base, ext.lower()
-
-
-def _match(file_name: str) -> Optional[tuple[str, int]]:
-    """(stem, how exact) for an exercise file name, or None."""
-    base, ext = _split_extension(file_name)
-    if ext not in EXTENSIONS:
-        return None
-    if base in EXERCISES:
-        return base, _EXACT
-    folded = base.strip().casefold()
-    if folded in EXERCISES:
-        return folded, _CASE_ONLY
-    while True:
-        stripped = _COPY_MARKER.sub("", folded)
-        if stripped == folded:
-            return None
-        folded = stripped
-        if folded in EXERCISES:
-            return folded, _COPY
-
-
-def exercise_for_name(file_name: str) -> Optional[str]:
-    """The exercise a file name stands for (`"ex3_mlp_backprop (1).ipynb"` -> `"ex3_mlp_backprop"`)."""
-    found = _match(file_name)
-    return found[0] if found else None
-
-
-def exercise_within_name(file_name: str) -> Optional[str]:
-    """The one exercise stem inside a longer `.ipynb`/`.py` name, as LMS downloads name files.
-
-    `"alice_ex3_mlp_backprop.ipynb"` -> `"ex3_mlp_backprop"`. None when the name holds no stem
-    or more than one. Only used for a single file handed to the grader on its own.
-    """
-    base, ext = _split_extension(file_name)
-    if ext not in EXTENSIONS:
-        return None
-    folded = base.casefold()
-    inside = [stem for stem in EXERCISES if stem in folded]
-    return inside[0] if len(inside) == 1 else None
-
-
-def suggestion_for(file_name: str) -> str:
-    """' (did you mean NAME?)' for a near-miss like `ex1_activation_losses.ipynb`, else ''."""
-    base, ext = _split_extension(file_name)
-    if ext not in EXTENSIONS:
-        return ""
-    close = get_close_matches(base.casefold(), EXERCISES, n=1, cutoff=0.8)
-    return f" (did you mean {close[0]}{ext}?)" if close else ""
 
 
 @dataclass
@@ -130,50 +78,119 @@ def _visible_entries(folder: Path) -> list[os.DirEntry]:
         return sorted((e for e in entries if not is_junk(e.name)), key=lambda e: e.name)
 
 
-def find_exercise_files(folder: Path) -> ExerciseFiles:
-    """Match the entries directly inside `folder` to exercises (see the module docstring)."""
-    candidates: dict[str, list[tuple[int, int, str, Path]]] = {}
-    result = ExerciseFiles()
-    for entry in _visible_entries(folder):
-        found = _match(entry.name)
-        # A folder named like an exercise file is not one; a link is kept for the caller.
-        if found is None or entry.is_dir(follow_symlinks=False):
-            result.ignored.append(Path(entry.path))
-            continue
-        stem, exactness = found
-        extension_rank = EXTENSIONS.index(_split_extension(entry.name)[1])
-        candidates.setdefault(stem, []).append((extension_rank, exactness, entry.name, Path(entry.path)))
-    for stem in EXERCISES:
-        if stem not in candidates:
-            continue
-        ranked = sorted(candidates[stem])
-        chosen = ranked[0][3]
-        result.matched[stem] = chosen
-        if len(ranked) > 1:
-            others = ", ".join(name for _, _, name, _ in ranked[1:])
-            result.notes.append(
-                f"{stem}: graded {chosen.name} and ignored {others}; "
-                "keep only the file you want graded for each exercise")
-    return result
+@dataclass(frozen=True)
+class FlatLayout:
+    """An assignment whose exercises are files `STEM.ipynb` or `STEM.py` side by side in one folder.
 
-
-def match_files(folder: Path) -> dict[str, Path]:
-    """stem -> the file graded for it, for the entries directly inside `folder`."""
-    return find_exercise_files(folder).matched
-
-
-def has_exercise_files(folder: Path) -> bool:
-    return bool(match_files(folder))
-
-
-def exercise_roots(folder: Path) -> list[Path]:
-    """Where a submission folder keeps its exercise files.
-
-    `[folder]` when it holds exercise files itself; otherwise its subfolders that do (a zip of
-    a folder, or nbgrader's `<student>/<assignment>/`). One root is a submission; none is
-    nothing to grade; several is ambiguous for a submission and a batch for discovery.
+    `stems`: the exercises' file stems, in the assignment's order. Every question of the form
+    "which exercise is this file" or "where are this folder's exercise files" is answered here,
+    for discovery (`discover.py`) and staging (`staging.py`) alike.
     """
-    if has_exercise_files(folder):
-        return [folder]
-    return [Path(e.path) for e in _visible_entries(folder)
-            if e.is_dir(follow_symlinks=False) and has_exercise_files(Path(e.path))]
+
+    stems: tuple[str, ...]
+    extensions: tuple[str, ...] = EXTENSIONS
+
+    def expected_names(self) -> str:
+        """The sentence every "nothing to grade" message ends with."""
+        return "NAME.ipynb or NAME.py, where NAME is one of: " + ", ".join(self.stems)
+
+    def _match(self, file_name: str) -> Optional[tuple[str, int]]:
+        """(stem, how exact) for an exercise file name, or None."""
+        base, ext = _split_extension(file_name)
+        if ext not in self.extensions:
+            return None
+        if base in self.stems:
+            return base, _EXACT
+        folded = base.strip().casefold()
+        if folded in self.stems:
+            return folded, _CASE_ONLY
+        while True:
+            stripped = _COPY_MARKER.sub("", folded)
+            if stripped == folded:
+                return None
+            folded = stripped
+            if folded in self.stems:
+                return folded, _COPY
+
+    def exercise_for_name(self, file_name: str) -> Optional[str]:
+        """The exercise a file name stands for (`"ex3_mlp_backprop (1).ipynb"` -> `"ex3_mlp_backprop"`)."""
+        found = self._match(file_name)
+        return found[0] if found else None
+
+    def exercise_within_name(self, file_name: str) -> Optional[str]:
+        """The one exercise stem inside a longer `.ipynb`/`.py` name, as LMS downloads name files.
+
+        `"alice_ex3_mlp_backprop.ipynb"` -> `"ex3_mlp_backprop"`. None when the name holds no stem
+        or more than one. Only used for a single file handed to the grader on its own.
+        """
+        base, ext = _split_extension(file_name)
+        if ext not in self.extensions:
+            return None
+        folded = base.casefold()
+        inside = [stem for stem in self.stems if stem in folded]
+        return inside[0] if len(inside) == 1 else None
+
+    def suggestion_for(self, file_name: str) -> str:
+        """' (did you mean NAME?)' for a near-miss like `ex1_activation_losses.ipynb`, else ''."""
+        base, ext = _split_extension(file_name)
+        if ext not in self.extensions:
+            return ""
+        close = get_close_matches(base.casefold(), self.stems, n=1, cutoff=0.8)
+        return f" (did you mean {close[0]}{ext}?)" if close else ""
+
+    def find_exercise_files(self, folder: Path) -> ExerciseFiles:
+        """Match the entries directly inside `folder` to exercises (see the module docstring)."""
+        candidates: dict[str, list[tuple[int, int, str, Path]]] = {}
+        result = ExerciseFiles()
+        for entry in _visible_entries(folder):
+            found = self._match(entry.name)
+            # A folder named like an exercise file is not one; a link is kept for the caller.
+            if found is None or entry.is_dir(follow_symlinks=False):
+                result.ignored.append(Path(entry.path))
+                continue
+            stem, exactness = found
+            extension_rank = self.extensions.index(_split_extension(entry.name)[1])
+            candidates.setdefault(stem, []).append((extension_rank, exactness, entry.name, Path(entry.path)))
+        for stem in self.stems:
+            if stem not in candidates:
+                continue
+            ranked = sorted(candidates[stem])
+            chosen = ranked[0][3]
+            result.matched[stem] = chosen
+            if len(ranked) > 1:
+                others = ", ".join(name for _, _, name, _ in ranked[1:])
+                result.notes.append(
+                    f"{stem}: graded {chosen.name} and ignored {others}; "
+                    "keep only the file you want graded for each exercise")
+        return result
+
+    def match_files(self, folder: Path) -> dict[str, Path]:
+        """stem -> the file graded for it, for the entries directly inside `folder`."""
+        return self.find_exercise_files(folder).matched
+
+    def has_exercise_files(self, folder: Path) -> bool:
+        return bool(self.match_files(folder))
+
+    def exercise_roots(self, folder: Path) -> list[Path]:
+        """Where a submission folder keeps its exercise files.
+
+        `[folder]` when it holds exercise files itself; otherwise its subfolders that do (a zip of
+        a folder, or nbgrader's `<student>/<assignment>/`). One root is a submission; none is
+        nothing to grade; several is ambiguous for a submission and a batch for discovery.
+        """
+        if self.has_exercise_files(folder):
+            return [folder]
+        return [Path(e.path) for e in _visible_entries(folder)
+                if e.is_dir(follow_symlinks=False) and self.has_exercise_files(Path(e.path))]
+
+
+# Module 2A's layout, and its questions as plain functions (the names its tools and tests use).
+MODULE_2A_LAYOUT = FlatLayout(EXERCISES)
+expected_names = MODULE_2A_LAYOUT.expected_names
+exercise_for_name = MODULE_2A_LAYOUT.exercise_for_name
+exercise_within_name = MODULE_2A_LAYOUT.exercise_within_name
+suggestion_for = MODULE_2A_LAYOUT.suggestion_for
+find_exercise_files = MODULE_2A_LAYOUT.find_exercise_files
+match_files = MODULE_2A_LAYOUT.match_files
+has_exercise_files = MODULE_2A_LAYOUT.has_exercise_files
+exercise_roots = MODULE_2A_LAYOUT.exercise_roots

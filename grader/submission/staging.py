@@ -41,16 +41,7 @@ from typing import Optional
 from grader.errors import BadSubmissionError
 from grader.results import GradingError
 from grader.submission.discover import Submission
-from grader.submission.exercises import (
-    EXERCISES,
-    exercise_for_name,
-    exercise_roots,
-    exercise_within_name,
-    expected_names,
-    find_exercise_files,
-    is_junk,
-    suggestion_for,
-)
+from grader.submission.exercises import MODULE_2A_LAYOUT, FlatLayout, is_junk
 from grader.submission.notebook import parse_cells
 from grader.submission.unpack import MAX_FILE_BYTES, MAX_FILES, ExtractedZip, safe_extract
 
@@ -95,15 +86,15 @@ def _visible(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not is_junk(e.name))
 
 
-def _described(paths: list[Path], base: Path) -> list[str]:
+def _described(paths: list[Path], base: Path, layout: FlatLayout) -> list[str]:
     """Names relative to `base`, folders with a trailing '/', near-misses with a suggestion."""
     return [p.relative_to(base).as_posix() + ("/" if not p.is_symlink() and p.is_dir() else "")
-            + suggestion_for(p.name) for p in paths]
+            + layout.suggestion_for(p.name) for p in paths]
 
 
-def _exercise_folder(folder: Path, label: str, left_out: dict[str, str]) -> Path:
+def _exercise_folder(folder: Path, label: str, left_out: dict[str, str], layout: FlatLayout) -> Path:
     """The one folder of `folder` (itself or a subfolder) that holds the exercise files."""
-    roots = exercise_roots(folder)
+    roots = layout.exercise_roots(folder)
     if len(roots) == 1:
         return roots[0]
     if roots:
@@ -111,12 +102,12 @@ def _exercise_folder(folder: Path, label: str, left_out: dict[str, str]) -> Path
         raise BadSubmissionError(
             f"{label} holds exercise files in several folders ({names}); "
             "put the files you want graded into one folder and submit that.")
-    found = _described(_visible(folder), folder)
+    found = _described(_visible(folder), folder, layout)
     shown = "; found: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else ""
     links = ("; left out: " + ", ".join(f"{name} ({why})" for name, why in sorted(left_out.items()))
              if left_out else "")
     raise BadSubmissionError(
-        f"{label} holds no exercise files{shown}{links}. Expected {expected_names()}, "
+        f"{label} holds no exercise files{shown}{links}. Expected {layout.expected_names()}, "
         "directly in the submission or in a single folder inside it.")
 
 
@@ -128,13 +119,13 @@ def _ignored_warning(names: list[str]) -> list[str]:
     return [f"not graded (not exercise files): {shown}{more}"]
 
 
-def _check_entry_count(folder: Path, label: str) -> None:
+def _check_entry_count(folder: Path, label: str, layout: FlatLayout) -> None:
     with os.scandir(folder) as entries:
         count = sum(1 for _ in entries)
     if count > MAX_SUBMISSION_ENTRIES:
         raise BadSubmissionError(
             f"{label} holds {count} files and folders; at most {MAX_SUBMISSION_ENTRIES} are accepted. "
-            f"Submit only your exercise files ({expected_names()}).")
+            f"Submit only your exercise files ({layout.expected_names()}).")
 
 
 # ---------------------------------------------------------------- reading one exercise file
@@ -212,10 +203,7 @@ def _out_of_time(label: str) -> BadSubmissionError:
 
 def _stage_files(matched: dict[str, Path], dest: Path, staged: StagedSubmission,
                  follow_links: bool = False, deadline: Optional[float] = None) -> None:
-    for stem in EXERCISES:
-        if stem not in matched:
-            continue
-        path = matched[stem]
+    for stem, path in matched.items():  # in the assignment's order (the layout's)
         name = path.name
         if deadline is not None and time.monotonic() > deadline:
             raise _out_of_time(name)
@@ -277,23 +265,23 @@ def _prepare(dest: Path) -> None:
     dest.chmod(0o755)
 
 
-def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission,
+def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission, layout: FlatLayout,
                   left_out: Optional[dict[str, str]] = None,
                   deadline: Optional[float] = None) -> tuple[Path, list[Path]]:
     """Stage the exercise files of a submission folder; returns its exercise folder and files."""
     left_out = left_out or {}
-    _check_entry_count(folder, label)
-    root = _exercise_folder(folder, label, left_out)
+    _check_entry_count(folder, label, layout)
+    root = _exercise_folder(folder, label, left_out, layout)
     if root != folder:
-        _check_entry_count(root, f"{label}/{root.relative_to(folder).as_posix()}")
-    found = find_exercise_files(root)
+        _check_entry_count(root, f"{label}/{root.relative_to(folder).as_posix()}", layout)
+    found = layout.find_exercise_files(root)
     staged.warnings.extend(found.notes)
     outer = [p for p in _visible(folder) if p != root] if root != folder else []
-    staged.warnings.extend(_ignored_warning(_described(outer + found.ignored, folder)))
+    staged.warnings.extend(_ignored_warning(_described(outer + found.ignored, folder, layout)))
     root_prefix = root.relative_to(folder).as_posix()
     for relative, why in sorted(left_out.items()):
         parent, _, base = relative.rpartition("/")
-        stem = exercise_for_name(base)
+        stem = layout.exercise_for_name(base)
         if stem is not None and (parent or ".") == root_prefix and stem not in found.matched:
             staged.problems.append(GradingError("bad_submission", f"{base} is {why}.", stem))
         else:
@@ -302,8 +290,10 @@ def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission
     return root, list(found.matched.values())
 
 
-def stage(submission: Submission, dest: Path, *, budget_s: float = STAGING_BUDGET_S) -> StagedSubmission:
-    """Stage `submission` into `dest` (created if missing, else it must be empty).
+def stage(submission: Submission, dest: Path, *, budget_s: float = STAGING_BUDGET_S,
+          layout: FlatLayout = MODULE_2A_LAYOUT) -> StagedSubmission:
+    """Stage `submission` into `dest` (created if missing, else it must be empty); `layout` (the
+    assignment's) says which of its files are exercise files.
 
     Raises BadSubmissionError when nothing of the submission can be graded, when it is over a
     limit (files, cells, bytes) or when staging takes longer than `budget_s`; problems with a
@@ -312,14 +302,14 @@ def stage(submission: Submission, dest: Path, *, budget_s: float = STAGING_BUDGE
     """
     label = submission.path.name or str(submission.path)
     try:
-        return _stage(submission, Path(dest), label, time.monotonic() + budget_s)
+        return _stage(submission, Path(dest), label, time.monotonic() + budget_s, layout)
     except OSError as exc:  # the host's own message would name the grader's folders
         raise BadSubmissionError(
             f"{label} cannot be read ({exc.strerror or type(exc).__name__}); submit only your "
-            f"exercise files ({expected_names()}).") from exc
+            f"exercise files ({layout.expected_names()}).") from exc
 
 
-def _stage(submission: Submission, dest: Path, label: str, deadline: float) -> StagedSubmission:
+def _stage(submission: Submission, dest: Path, label: str, deadline: float, layout: FlatLayout) -> StagedSubmission:
     _prepare(dest)
     staged = StagedSubmission(folder=dest)
     if submission.kind == "zip":
@@ -329,17 +319,17 @@ def _stage(submission: Submission, dest: Path, label: str, deadline: float) -> S
             extracted: ExtractedZip = safe_extract(submission.path, unzipped)
             if time.monotonic() > deadline:
                 raise _out_of_time(label)
-            _stage_folder(unzipped, label, dest, staged, extracted.refused, deadline)
+            _stage_folder(unzipped, label, dest, staged, layout, extracted.refused, deadline)
     elif submission.kind == "dir":
-        root, files = _stage_folder(submission.path, label, dest, staged, deadline=deadline)
+        root, files = _stage_folder(submission.path, label, dest, staged, layout, deadline=deadline)
         staged.sha256 = files_sha256(root, files)
     elif submission.kind == "file":
         # The path was named by the instructor (or found in their batch folder): it may be followed.
-        stem = exercise_for_name(label) or exercise_within_name(label)
+        stem = layout.exercise_for_name(label) or layout.exercise_within_name(label)
         if stem is None:
             raise BadSubmissionError(
-                f"{label} is not named after an exercise{suggestion_for(label)}; rename it to "
-                f"{expected_names()}.")
+                f"{label} is not named after an exercise{layout.suggestion_for(label)}; rename it to "
+                f"{layout.expected_names()}.")
         _stage_files({stem: submission.path}, dest, staged, follow_links=True, deadline=deadline)
         staged.sha256 = files_sha256(submission.path.parent, [submission.path], follow_links=True)
     else:
@@ -347,7 +337,7 @@ def _stage(submission: Submission, dest: Path, label: str, deadline: float) -> S
     return staged
 
 
-def submission_sha256(submission: Submission) -> str:
+def submission_sha256(submission: Submission, layout: FlatLayout = MODULE_2A_LAYOUT) -> str:
     """The hash `stage` would record, without staging (to tell whether a report is up to date).
 
     Empty when the submission cannot be read; such a submission is always graded again.
@@ -357,7 +347,7 @@ def submission_sha256(submission: Submission) -> str:
             return zip_sha256(submission.path)
         if submission.kind == "file":
             return files_sha256(submission.path.parent, [submission.path], follow_links=True)
-        root = _exercise_folder(submission.path, submission.path.name, {})
-        return files_sha256(root, list(find_exercise_files(root).matched.values()))
+        root = _exercise_folder(submission.path, submission.path.name, {}, layout)
+        return files_sha256(root, list(layout.find_exercise_files(root).matched.values()))
     except (BadSubmissionError, OSError, ValueError):
         return ""

@@ -27,10 +27,10 @@ from typing import Any, Optional
 from grader.errors import GraderError, StudentCodeError
 from grader.results import GradingError
 from grader.worker import cgroup as cg
-from grader.worker import reply_schema
 from grader.worker import sandbox as sb
 from grader.worker.inside import protocol
-from grader.worker.inside.main import ATTACH, HELLO, IOV_MAX, STANDBY, byte_views, unwritten
+from grader.worker.inside.channel import ATTACH, HELLO, IOV_MAX, STANDBY, byte_views, unwritten
+from grader.worker.replies import describe, reply_value
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 READ_CHUNK = 1 << 16
@@ -432,21 +432,17 @@ class WorkerClient:
         return reply
 
     def _value(self, reply: dict, header: dict) -> Any:
-        """The reply's value, or the StudentCodeError it reports; a reply outside the schema
-        (grader/worker/reply_schema.py) is the student's malformed answer, never the grader's fault."""
+        """The reply's value, or the StudentCodeError it reports (grader/worker/replies.py: a reply
+        outside the schema is the student's malformed answer, never the grader's fault). An event
+        it reports is recorded for the report."""
         try:
-            checked = reply_schema.check_reply(header, reply)
-        except reply_schema.MalformedReplyError as exc:
-            raise StudentCodeError("error", malformed_message(header, str(exc))) from None
-        if not isinstance(checked, reply_schema.Failure):
-            return checked
-        error = StudentCodeError(checked.status, checked.message or "the worker reported a failure",
-                                 event=checked.event, traceback=checked.traceback)
-        if checked.event:
-            self._record(checked.event, error.message, header)
-        if checked.event == "memory":
-            self._stop()  # a heap that just ran out is not trusted with the next check
-        raise error
+            return reply_value(header, reply)
+        except StudentCodeError as error:
+            if error.event:
+                self._record(error.event, error.message, header)
+            if error.event == "memory":
+                self._stop()  # a heap that just ran out is not trusted with the next check
+            raise
 
     def _refuse(self, header: dict, reason: str) -> StudentCodeError:
         """A reply larger than the request allows: the rest of it is still in the pipe, so the
@@ -752,29 +748,6 @@ def reply_limits(cap: int) -> protocol.Limits:
                            max_buffers=min(default.max_buffers, max(1024, cap // 256)),
                            max_ndim=default.max_ndim, max_depth=default.max_depth,
                            max_containers=min(default.max_containers, max(65536, cap // 64)))
-
-
-def malformed_message(header: dict, reason: str) -> str:
-    """Feedback for a reply outside the schema; `reason` is the grader's own words."""
-    return (f"The worker's answer to {describe(header)} was malformed ({reason}); "
-            "the code may have written to the worker's reply channel.")
-
-
-def describe(header: dict) -> str:
-    """A short phrase naming what a request asked for, for messages."""
-    op, module, name = header.get("op"), header.get("module"), header.get("name")
-    if op == "load":
-        return f"loading {module}"
-    if op == "call":
-        return f"{module}.{name}"
-    if op == "value":
-        return f"reading {module}.{name}"
-    if op in ("method", "getattr"):
-        kind = header.get("handle", {}).get("type", "object") if isinstance(header.get("handle"), dict) else "object"
-        return f"{'.'.join(filter(None, [kind, name]))} ({op})"
-    if op == "program":
-        return f"the {header.get('kind')} program on {module}"
-    return str(op)
 
 
 def classify_exit(status: Optional[int], sandbox: str, stderr: str, what: str,

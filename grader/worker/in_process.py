@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from grader.errors import StudentCodeError
-from grader.worker import reply_schema
-from grader.worker.client import malformed_message
 from grader.worker.inside import protocol
 from grader.worker.inside.handler import Handler, NamespaceModules
+from grader.worker.replies import reply_value
+
+UNEXPLAINED_FAILURE = "the code reported a failure"  # no worker here: the code itself answered
 
 
 class InProcessTransport:
@@ -36,14 +36,8 @@ class InProcessTransport:
         wire = protocol.pack(dict(header, id=request_id), limits=self.limits)
         frame = protocol.read_frame(protocol.BytesReader(wire), limits=self.limits)
         reply = protocol.unpack(self.handler.respond(frame).to_bytes(), limits=self.limits)
-        try:  # a program's result is not checked: in a kernel of one's own, a stand-in may answer
-            checked = reply_schema.check_reply(header, reply, programs=False)
-        except reply_schema.MalformedReplyError as exc:  # the student's code wrote the reply
-            raise StudentCodeError("error", malformed_message(header, str(exc))) from None
-        if isinstance(checked, reply_schema.Failure):
-            raise StudentCodeError(checked.status, checked.message or "the code reported a failure",
-                                   event=checked.event, traceback=checked.traceback)
-        return checked
+        # a program's result is not checked: in a kernel of one's own, a stand-in may answer
+        return reply_value(header, reply, programs=False, unexplained=UNEXPLAINED_FAILURE)
 
     def close(self) -> None:
         """Nothing to stop; here so callers can treat every transport alike."""

@@ -159,10 +159,10 @@ def test_a_public_only_report_is_not_kept_for_a_full_run(course, options, tmp_pa
 def test_a_grader_failure_for_one_student_is_that_students_report(course, options, tmp_path, monkeypatch):
     real = batch_module.grade_submission
 
-    def failing_for_carol(submission, opts):
+    def failing_for_carol(submission, opts, supply=None):
         if submission.student == SINGLE:
             raise RuntimeError("a bug in the grader")
-        return real(submission, opts)
+        return real(submission, opts, supply=supply)
 
     monkeypatch.setattr(batch_module, "grade_submission", failing_for_carol)
     paths = [course[0] / f"{SINGLE}.py", course[0] / "dave.zip"]

@@ -144,10 +144,10 @@ def test_a_malformed_program_spec_is_reported_as_the_graders_fault(tmp_path):
         return ok()
 
     rubric = Rubric(EX4, "spec", {"spec.malformed": RubricItem(1.0)})
-    errors = []
     with WorkerClient(staged.folder) as client:
-        result = run_exercise(EX4, client, rubric=rubric, checks=[Check(EX4, "spec.malformed", bad_spec)],
-                              source=f"{EX4}.py", errors=errors)
+        run = run_exercise(EX4, client, rubric=rubric, checks=[Check(EX4, "spec.malformed", bad_spec)],
+                           source=f"{EX4}.py")
+        result, errors = run.result, run.events
     [test] = result.tests
     assert test.status == "error" and test.score == 0
     assert "its own fault, not yours" in test.feedback  # the student is told it is not their code
@@ -191,11 +191,11 @@ def test_in_a_batch_the_next_worker_is_up_before_its_submission_and_each_gets_it
     folders = [solved_folder(tmp_path, student) for student in ("s101", "s102", "s103")]
     before = live_descendants()
     with workers_started_ahead(options, count=3) as supply:
-        first = grade_folder(folders[0], options)
+        first = grade_folder(folders[0], options, supply=supply)
         standby, starting = supply._standby  # the next submission's worker, started during the first
         starting.result(timeout=30)
         assert standby.worker_pid is not None and standby.staged_dir is None
-        rest = [grade_folder(folder, options) for folder in folders[1:]]
+        rest = [grade_folder(folder, options, supply=supply) for folder in folders[1:]]
         assert supply._standby is None  # no worker boots after the last of the three
     assert all(full_marks(r.exercises[0]) and r.errors == [] for r in [first, *rest])
     # two workers per submission (visible checks, then hidden ones), every one started ahead
@@ -212,9 +212,9 @@ def test_a_bad_submission_leaves_the_started_worker_to_the_next_one(tmp_path, ta
     empty = tmp_path / "s104"
     empty.mkdir()
     good = solved_folder(tmp_path, "s105")
-    with workers_started_ahead(options, count=2):
-        bad = grade_folder(empty, options)
-        result = grade_folder(good, options)
+    with workers_started_ahead(options, count=2) as supply:
+        bad = grade_folder(empty, options, supply=supply)
+        result = grade_folder(good, options, supply=supply)
     assert [e.kind for e in bad.errors] == ["bad_submission"] and full_marks(result.exercises[0])
     assert len(taken) == 2  # the good submission's two workers: the unreadable one needed none
 
@@ -287,7 +287,7 @@ def test_a_worker_that_does_not_start_fails_that_grade_only(tmp_path, monkeypatc
         real(self)
 
     monkeypatch.setattr(pipeline.WorkerClient, "start", start_once_failing)
-    with pipeline.workers_started_ahead(options, count=2):
+    with pipeline.workers_started_ahead(options, count=2) as supply:
         with pytest.raises(GraderError, match="did not start"):
-            grade_folder(folder, options)
-        assert full_marks(grade_folder(folder, options).exercises[0])
+            grade_folder(folder, options, supply=supply)
+        assert full_marks(grade_folder(folder, options, supply=supply).exercises[0])

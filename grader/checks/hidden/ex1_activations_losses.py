@@ -13,16 +13,17 @@ import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.compare import to_array
-from grader.checks.ex1_activations_losses import (
-    ACTIVATIONS, DELTAS, DERIVATIVES, LOSSES, STEM, FORMULA, judge_activation,
-    judge_gradient, judge_loss, judge_stable, mean_count, register, shape_text, with_formula,
+from grader.checks.lib.activations_losses import (
+    ACTIVATIONS, DELTAS, DERIVATIVES, FORMULA, LOSS_GRADS, LOSSES, STEM, judge_activation, judge_gradient, judge_loss,
+    judge_stable, mean_count, shape_text, with_formula,
 )
+from grader.checks.lib.answers import register
+from grader.checks.lib.mutation import changed_arguments
 from grader.diagnosis.text import mistake_text
 from reference import activations as ref_activations
 from reference import losses as ref_losses
 
-ALL_FUNCTIONS: tuple[str, ...] = (ACTIVATIONS + DERIVATIVES + ("softmax_jacobian",) + LOSSES
-                                  + tuple(f"{name}_grad" for name in LOSSES) + DELTAS)
+ALL_FUNCTIONS: tuple[str, ...] = ACTIVATIONS + DERIVATIVES + ("softmax_jacobian",) + LOSSES + LOSS_GRADS + DELTAS
 
 
 def reference_function(name: str) -> Callable:
@@ -238,18 +239,6 @@ for _name, _code in ROBUST.items():
 
 
 # ---------------------------------------------------------------- no input modified in place
-
-def changed_arguments(sent: tuple[np.ndarray, ...], after: Any) -> list[int]:
-    """Positions of the arguments that came back different from what was sent."""
-    if not isinstance(after, (list, tuple)) or len(after) != len(sent):
-        return list(range(len(sent)))
-    changed = []
-    for i, (before, now) in enumerate(zip(sent, after)):
-        arr = to_array(now)
-        if arr is None or arr.shape != before.shape or not np.array_equal(arr, before, equal_nan=True):
-            changed.append(i)
-    return changed
-
 
 def _register_no_mutation(name: str) -> None:
     @register(STEM, f"{name}.no_mutation", needs=(name,), hint="Never change an argument in place: work on a copy.")

@@ -14,12 +14,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict, fail, ok
-from grader.checks.ex1_activations_losses import register
-from grader.checks.ex2_hand_calculation import (
-    KEYS, STEM, answer_dict, chain_diagnosis, hand_answers, hand_written_verdict, judge_chain, key_value,
-    lecture_chains, wrong_keys,
+from grader.checks.lib.answers import register
+from grader.checks.lib.hand_answers import hand_answers, hand_written_verdict
+from grader.checks.lib.hand_chain import (
+    KEYS, STEM, answer_dict, chain_diagnosis, judge_chain, key_value, lecture_chains, wrong_keys,
 )
-from grader.checks.hidden.ex1_activations_losses import changed_arguments
+from grader.checks.lib.mutation import changed_arguments
 from grader.diagnosis.text import mistake_text
 from grader.personal_case import personal_case
 from reference import hand_network as ref

@@ -15,13 +15,16 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from grader.checks.base import CheckContext, Verdict, check, fail, ok
+from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.compare import compare_arrays
-from grader.checks.ex3_mlp_backprop import (
-    HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, STEM, MLPCase, flat_params, gradcheck_case, grads_against,
-    random_case, random_params, random_targets, shape_problem,
-    student_forward, student_forwards, students_gradients, variant_mistake, wire_params, with_mistake,
+from grader.checks.lib.answers import register, with_mistake
+from grader.checks.lib.directional import gradcheck_case
+from grader.checks.lib.mlp_calls import student_forward, student_forwards, students_gradients
+from grader.checks.lib.mlp_cases import (
+    HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS, STEM, MLPCase, flat_params, random_case, random_params, random_targets,
+    wire_params,
 )
+from grader.checks.lib.mlp_gradients import grads_against, shape_problem, variant_mistake
 from grader.diagnosis import variants
 from reference import mlp
 
@@ -69,20 +72,18 @@ def forward_mistake(Y_hat: np.ndarray, case: MLPCase, rtol: float) -> Optional[s
 
 
 def register_forward_reference(hidden: str) -> None:
-    @check(STEM, f"forward.reference.{hidden}", needs=("forward",),
-           hint=f"Z_l = A_{{l-1}} @ W_l + b_l; hidden layers use {hidden}, the last layer `output`.")
+    @register(STEM, f"forward.reference.{hidden}", needs=("forward",),
+              hint=f"Z_l = A_{{l-1}} @ W_l + b_l; hidden layers use {hidden}, the last layer `output`.")
     def forward_reference(ctx: CheckContext) -> Verdict:
         cases = all_cases(ctx.rng, hidden, 0.0)
-        for case, (Y_hat, _, problem) in zip(cases, student_forwards(ctx, cases)):
-            if problem is not None:
-                return problem
+        for case, (Y_hat, _) in zip(cases, student_forwards(ctx, cases)):
             expected, _ = mlp.forward(case.params, case.X, hidden=case.hidden, output=case.output)
             verdict = compare_arrays(Y_hat, expected, what=f"forward's Y_hat ({case.label()})",
                                      rtol=ctx.settings.get("rtol", 1e-6))
             if not verdict.passed:
                 code = forward_mistake(Y_hat, case, ctx.settings.get("diagnosis_rtol", 1e-4))
                 return with_mistake(f"{verdict.feedback} Compare with Z_l = A_{{l-1}} @ W_l + b_l, "
-                                    f"A_l = act(Z_l), {case.output} on the last layer.", code)
+                                    f"A_l = act(Z_l), {case.output} on the last layer.", code, STEM)
         return ok()
 
 
@@ -100,8 +101,8 @@ def large_logit_case(rng: np.random.Generator, hidden: str, output: str, loss: s
     return MLPCase(params, case.X, case.Y, hidden, output, loss)
 
 
-@check(STEM, "forward.stability", needs=("forward",),
-       hint="Keep softmax and sigmoid finite for |z| up to 1000: softmax(z) = softmax(z - max(z)) per row.")
+@register(STEM, "forward.stability", needs=("forward",),
+          hint="Keep softmax and sigmoid finite for |z| up to 1000: softmax(z) = softmax(z - max(z)) per row.")
 def forward_stability(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     size = ctx.settings.get("large_logit", 1000.0)
@@ -109,9 +110,7 @@ def forward_stability(ctx: CheckContext) -> Verdict:
              ("sigmoid", "softmax", "cce", 0), ("tanh", "identity", "mse", 0)]
     for hidden, output, loss, layer in cases:
         case = large_logit_case(rng, hidden, output, loss, layer, size)
-        Y_hat, _, problem = student_forward(ctx, case)
-        if problem is not None:
-            return problem
+        Y_hat, _ = student_forward(ctx, case)
         expected, _ = mlp.forward(case.params, case.X, hidden=hidden, output=output)
         where = "output logits" if layer == 1 else "hidden pre-activations"
         if not np.all(np.isfinite(Y_hat)):
@@ -121,7 +120,7 @@ def forward_stability(ctx: CheckContext) -> Verdict:
             code = forward_mistake(Y_hat, case, ctx.settings.get("diagnosis_rtol", 1e-4)) or \
                 ("softmax_unstable" if unstable else None)
             return with_mistake(f"forward's Y_hat holds inf or nan when the {where} reach |z| ~ {size:g} "
-                                f"({case.label()}): {act} must stay finite there.", code)
+                                f"({case.label()}): {act} must stay finite there.", code, STEM)
         verdict = compare_arrays(Y_hat, expected, what=f"forward's Y_hat with {where} up to |z| ~ {size:g} "
                                                        f"({case.label()})", rtol=ctx.settings.get("rtol", 1e-6))
         if not verdict.passed:
@@ -163,8 +162,8 @@ def changed_argument(sent: Any, after: Any, path: str) -> Optional[str]:
     return None if sent == after else path
 
 
-@check(STEM, "forward.no_mutation", needs=("forward",),
-       hint="forward must not change params or X: compute new arrays (Z = A @ W + b), never A += ... on an input.")
+@register(STEM, "forward.no_mutation", needs=("forward",),
+          hint="forward must not change params or X: compute new arrays (Z = A @ W + b), never A += ... on an input.")
 def forward_no_mutation(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     for hidden in HIDDEN_ACTIVATIONS:
@@ -183,8 +182,8 @@ def forward_no_mutation(ctx: CheckContext) -> Verdict:
 # backward
 
 def register_backward_reference(hidden: str) -> None:
-    @check(STEM, f"backward.reference.{hidden}", needs=("forward", "backward"),
-           hint=f"delta_l = (delta_{{l+1}} @ W_{{l+1}}.T) * {hidden}'(Z_l); gradients of the mean loss.")
+    @register(STEM, f"backward.reference.{hidden}", needs=("forward", "backward"),
+              hint=f"delta_l = (delta_{{l+1}} @ W_{{l+1}}.T) * {hidden}'(Z_l); gradients of the mean loss.")
     def backward_reference(ctx: CheckContext) -> Verdict:
         cases = all_cases(ctx.rng, hidden, ctx.settings.get("kink_margin", 1e-4))
         for case, answer in zip(cases, students_gradients(ctx, cases)):
@@ -195,10 +194,8 @@ def register_backward_reference(hidden: str) -> None:
 
 
 def backward_against_reference(ctx: CheckContext, case: MLPCase, answer: tuple) -> Verdict:
-    """`answer` is the student's (Y_hat, gradients, problem) for `case` (see `students_gradients`)."""
-    Y_hat, tensors, problem = answer
-    if problem is not None:
-        return problem
+    """`answer` is the student's (Y_hat, gradients) for `case` (see `students_gradients`)."""
+    Y_hat, tensors = answer
     verdict = grads_against(tensors, reference_grads(case), case, ctx.settings, f"backward, {case.label()}")
     if verdict.passed or verdict.diagnosis is not None:
         return verdict
@@ -208,7 +205,7 @@ def backward_against_reference(ctx: CheckContext, case: MLPCase, answer: tuple) 
     if shape_problem(tensors, case.params) is None:
         code = variant_mistake(tensors, case, ctx.settings.get("diagnosis_rtol", 1e-4))
         if code is not None:
-            return with_mistake(verdict.feedback, code)
+            return with_mistake(verdict.feedback, code, STEM)
     return verdict
 
 
@@ -216,8 +213,8 @@ for _hidden in HIDDEN_ACTIVATIONS:
     register_backward_reference(_hidden)
 
 
-@check(STEM, "backward.gradcheck.random", needs=("forward", "backward"),
-       hint="backward must give the slope of the mean loss of your forward, for every activation and loss.")
+@register(STEM, "backward.gradcheck.random", needs=("forward", "backward"),
+          hint="backward must give the slope of the mean loss of your forward, for every activation and loss.")
 def backward_gradcheck_random(ctx: CheckContext) -> Verdict:
     """Directional checks against the student's own forward, loss by the reference, depths 1-3, batch 1 and B."""
     rng = ctx.rng
@@ -232,8 +229,8 @@ def backward_gradcheck_random(ctx: CheckContext) -> Verdict:
     return ok()
 
 
-@check(STEM, "backward.gradcheck.large", needs=("forward", "backward"), timeout=30.0,
-       hint="A 784-256-10 network must work too: vectorise over the batch, no Python loops over units.")
+@register(STEM, "backward.gradcheck.large", needs=("forward", "backward"), timeout=30.0,
+          hint="A 784-256-10 network must work too: vectorise over the batch, no Python loops over units.")
 def backward_gradcheck_large(ctx: CheckContext) -> Verdict:
     """MNIST-sized 784-256-10, ReLU hidden, softmax + cce: a directional check of each tensor."""
     rng = ctx.rng
@@ -248,16 +245,14 @@ def backward_gradcheck_large(ctx: CheckContext) -> Verdict:
     return gradcheck_case(ctx, case, reference_loss, rng, reveal=False)
 
 
-@check(STEM, "backward.no_mutation", needs=("forward", "backward"),
-       hint="backward must not change params, cache or Y: e.g. delta = Y_hat - Y, never Y_hat -= Y.")
+@register(STEM, "backward.no_mutation", needs=("forward", "backward"),
+          hint="backward must not change params, cache or Y: e.g. delta = Y_hat - Y, never Y_hat -= Y.")
 def backward_no_mutation(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     for hidden in HIDDEN_ACTIVATIONS:
         for output, loss in OUTPUT_LOSS_PAIRS:
             case = random_case(rng, 2, hidden, output, loss)
-            _, cache, problem = student_forward(ctx, case)
-            if problem is not None:
-                return problem
+            _, cache = student_forward(ctx, case)
             sent = [wire_params(case.params), cache, case.Y.copy()]
             _, after = ctx.call_with_args("backward", *sent, loss=loss)
             for name, before, now in zip(("params", "cache", "Y"), sent, after):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.base import CheckContext, Verdict, check, fail, ok
+from grader.checks.base import CheckContext, Verdict, fail, ok
 from grader.checks.batch_cache import batch_memo, reference_memo
-from grader.checks.ex4_autograd_scalar import (
-    LECTURE_TRACE_INPUT, STEM, GraphCase, Result, Spec, const, judge_graph, judge_trace, read_trace, run_deep_chain,
-    with_mistake,
-)
 from grader.checks.graph_specs import chain_entry, report_ends
+from grader.checks.lib.answers import register, with_mistake
+from grader.checks.lib.graph_cases import GraphCase, Result, Spec, const
+from grader.checks.lib.scalar_graphs import STEM, engine_mistake, judge_graph, run_deep_chain
+from grader.checks.lib.sigmoid_trace import LECTURE_TRACE_INPUT, judge_trace, read_trace
 from grader.diagnosis.engine_probes import close, edge_contributions
 from grader.worker.inside.programs import run_value_graph
 from reference import scalar_engine
@@ -88,8 +88,8 @@ def random_case(rng: np.random.Generator, leaves: int = 3, operations: int = 14)
             return GraphCase(f"In a random graph of {operations + 2} operations", spec, names), result
 
 
-@check(STEM, "Value.random_graphs", needs=("Value",),
-       hint="Every node sums the gradients of all its uses, and runs its backward after all its consumers.")
+@register(STEM, "Value.random_graphs", needs=("Value",),
+          hint="Every node sums the gradients of all its uses, and runs its backward after all its consumers.")
 def value_random_graphs(ctx: CheckContext) -> Verdict:
     count = int(ctx.settings.get("random_graphs", 8))
 
@@ -101,7 +101,7 @@ def value_random_graphs(ctx: CheckContext) -> Verdict:
     drawn = batch_memo((STEM, ctx.test_name, ctx.seed, count), draw)
     answers = ctx.program_all("value_graph", [case.spec for case, _, _ in drawn])
     for (case, expected, edges), answer in zip(drawn, answers):
-        verdict = judge_graph(ctx, case, expected, edges, reveal=False, answer=answer)
+        verdict = judge_graph(ctx, case, expected, edges, confirm=engine_mistake, reveal=False, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
@@ -128,14 +128,15 @@ def operator_case(rng: np.random.Generator, name: str, reflected: bool) -> Graph
                      ("x", "y", f"x {symbol} y"))
 
 
-@check(STEM, "Value.random_operators", needs=("Value",),
-       hint="Check each operator's local derivative, and the reflected forms 2 + v, 1 - v, 3 * v, 2 / v.")
+@register(STEM, "Value.random_operators", needs=("Value",),
+          hint="Check each operator's local derivative, and the reflected forms 2 + v, 1 - v, 3 * v, 2 / v.")
 def value_random_operators(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     cases = [operator_case(rng, name, reflected) for _ in range(2) for name in (*BINARY, "pow", *UNARY)
              for reflected in ((False, True) if name in BINARY else (False,))]
     for case, answer in zip(cases, ctx.program_all("value_graph", [case.spec for case in cases])):
-        verdict = judge_graph(ctx, case, run_reference(case.spec), {}, reveal=False, answer=answer)
+        verdict = judge_graph(ctx, case, run_reference(case.spec), {}, confirm=engine_mistake, reveal=False,
+                              answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
@@ -151,16 +152,14 @@ def random_chain_spec(rng: np.random.Generator, depth: int) -> Spec:
     return report_ends({"nodes": [["leaf", start], chain], "backward": [depth]})
 
 
-@check(STEM, "Value.deep_random_chain", needs=("Value",), timeout=30.0,
-       hint="Graphs deeper than the recursion limit must work: walk them with an explicit stack.")
+@register(STEM, "Value.deep_random_chain", needs=("Value",), timeout=30.0,
+          hint="Graphs deeper than the recursion limit must work: walk them with an explicit stack.")
 def value_deep_random_chain(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     depth = int(ctx.settings.get("deep_random_chain", 3_000))
     spec = random_chain_spec(rng, depth)
     case = GraphCase(f"a chain of {depth:,} operations", spec, ("x", f"node {depth}"))
-    got, problem = run_deep_chain(ctx, case)
-    if problem is not None:
-        return problem
+    got = run_deep_chain(ctx, case)
     expected = run_reference(spec)
     rtol = ctx.settings.get("rtol", 1e-9)
     if not close(got["data"][-1], expected["data"][-1], rtol):
@@ -168,7 +167,7 @@ def value_deep_random_chain(ctx: CheckContext) -> Verdict:
     if not close(got["grad"][0], expected["grad"][0], rtol):
         flipped = close(-got["grad"][0], expected["grad"][0], rtol)
         return with_mistake(f"{case.label}: the grad of the first node is wrong (each step's local derivative "
-                            "is +1 or -1).", "sign_flipped" if flipped else None)
+                            "is +1 or -1).", "sign_flipped" if flipped else None, STEM)
     return ok()
 
 
@@ -179,16 +178,14 @@ def trace_inputs(rng: np.random.Generator) -> list[tuple[float, float, float]]:
     return small + large
 
 
-@check(STEM, "sigmoid_trace.reference", needs=("sigmoid_trace",),
-       hint="Compute each of the ten numbers from w, x and b by the lecture's five steps.")
+@register(STEM, "sigmoid_trace.reference", needs=("sigmoid_trace",),
+          hint="Compute each of the ten numbers from w, x and b by the lecture's five steps.")
 def sigmoid_trace_reference(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     rtol = ctx.settings.get("rtol", 1e-9)
     lecture = scalar_engine.sigmoid_trace(*LECTURE_TRACE_INPUT)
     for w, x, b in trace_inputs(rng):
-        got, problem = read_trace(ctx.call("sigmoid_trace", w, x, b))
-        if problem is not None:
-            return problem
+        got = read_trace(ctx.call("sigmoid_trace", w, x, b))
         verdict = judge_trace(got, scalar_engine.sigmoid_trace(w, x, b), lecture, rtol, "", reveal=False)
         if not verdict.passed:
             return verdict

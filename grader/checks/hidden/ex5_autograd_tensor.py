@@ -11,11 +11,12 @@ from itertools import product
 
 import numpy as np
 
-from grader.checks.base import CheckContext, Verdict, check, ok
+from grader.checks.base import CheckContext, Verdict, ok
 from grader.checks.batch_cache import batch_memo, reference_memo
-from grader.checks.ex5_autograd_tensor import (
-    STEM, Result, Spec, TensorCase, changed_leaf, const, judge_tensor_graph, loss_verdict,
-    shared_leaf_contributions, single_op_case, with_mistake,
+from grader.checks.lib.answers import register, with_mistake
+from grader.checks.lib.graph_cases import GraphCase, Result, Spec, const
+from grader.checks.lib.tensor_graphs import (
+    STEM, changed_leaf, engine_mistake, judge_tensor_graph, loss_verdict, shared_leaf_contributions, single_op_case,
 )
 from grader.worker.inside.programs import run_tensor_graph
 from reference import tensor_engine
@@ -40,7 +41,7 @@ def away_from_zero(rng: np.random.Generator, shape: tuple, low: float = 0.3, hig
     return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
 
 
-def operation_case(rng: np.random.Generator, name: str) -> TensorCase:
+def operation_case(rng: np.random.Generator, name: str) -> GraphCase:
     """One operation on random (B, C) operands in its domain, with a random upstream gradient."""
     shape = batch_and_classes(rng)
     a = away_from_zero(rng, shape)
@@ -69,18 +70,18 @@ def operation_case(rng: np.random.Generator, name: str) -> TensorCase:
 OPERATIONS = (*UNARY, "pow", "matmul", *(f"{n}:{form}" for n, form in product(BINARY, ("both", "left", "right"))))
 
 
-def judge_random(ctx: CheckContext, cases: list[TensorCase]) -> Verdict:
+def judge_random(ctx: CheckContext, cases: list[GraphCase]) -> Verdict:
     for case, answer in zip(cases, ctx.program_all("tensor_graph", [case.spec for case in cases])):
         expected = run_reference(case.spec)
         edges = shared_leaf_contributions(case.spec, run_reference)
-        verdict = judge_tensor_graph(ctx, case, expected, edges, reveal=False, answer=answer)
+        verdict = judge_tensor_graph(ctx, case, expected, edges, confirm=engine_mistake, reveal=False, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
 
 
-@check(STEM, "Tensor.random_ops", needs=("Tensor",),
-       hint="Check each operation's local derivative and the reflected forms (2 + t, 1 - t, 3 * t, 2 / t).")
+@register(STEM, "Tensor.random_ops", needs=("Tensor",),
+          hint="Check each operation's local derivative and the reflected forms (2 + t, 1 - t, 3 * t, 2 / t).")
 def tensor_random_ops(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     return judge_random(ctx, [operation_case(rng, name) for name in OPERATIONS])
@@ -96,7 +97,7 @@ def pattern_shape(pattern: str, batch: int, classes: int) -> tuple[int, ...]:
             "()": ()}[pattern]
 
 
-def broadcast_case(rng: np.random.Generator, name: str, pattern: tuple[str, str]) -> TensorCase:
+def broadcast_case(rng: np.random.Generator, name: str, pattern: tuple[str, str]) -> GraphCase:
     batch, classes = batch_and_classes(rng)
     left, right = pattern if rng.random() < 0.5 else pattern[::-1]
     a = away_from_zero(rng, pattern_shape(left, batch, classes))
@@ -105,14 +106,14 @@ def broadcast_case(rng: np.random.Generator, name: str, pattern: tuple[str, str]
     return single_op_case(label, [("x", a), ("y", b)], ["op", name, 0, 1], rng.normal(size=(batch, classes)))
 
 
-@check(STEM, "Tensor.random_broadcasting", needs=("Tensor",),
-       hint="After a broadcast, sum each operand's gradient over the axes it was stretched along.")
+@register(STEM, "Tensor.random_broadcasting", needs=("Tensor",),
+          hint="After a broadcast, sum each operand's gradient over the axes it was stretched along.")
 def tensor_random_broadcasting(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     return judge_random(ctx, [broadcast_case(rng, name, pattern) for name in BINARY for pattern in PATTERNS])
 
 
-def reduction_case(rng: np.random.Generator, name: str) -> TensorCase:
+def reduction_case(rng: np.random.Generator, name: str) -> GraphCase:
     shape = tuple(int(v) for v in rng.choice(np.arange(2, 7), size=3, replace=False))
     axis = [None, 0, 1, 2, -1, -2, (0, 2), (1, 2)][int(rng.integers(8))]
     keepdims = bool(rng.random() < 0.5)
@@ -124,14 +125,14 @@ def reduction_case(rng: np.random.Generator, name: str) -> TensorCase:
                           ["op", name, 0, kwargs], upstream)
 
 
-@check(STEM, "Tensor.random_reductions", needs=("Tensor",),
-       hint="sum/mean over an axis (int, negative, or a tuple), with and without keepdims.")
+@register(STEM, "Tensor.random_reductions", needs=("Tensor",),
+          hint="sum/mean over an axis (int, negative, or a tuple), with and without keepdims.")
 def tensor_random_reductions(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     return judge_random(ctx, [reduction_case(rng, name) for name in ("sum", "mean") for _ in range(4)])
 
 
-def random_graph(rng: np.random.Generator, operations: int = 10) -> tuple[TensorCase, Result]:
+def random_graph(rng: np.random.Generator, operations: int = 10) -> tuple[GraphCase, Result]:
     """Leaves (B, C), (C,), (B, 1), (); random elementwise operations reusing nodes; a scalar at the end."""
     while True:
         batch, classes = batch_and_classes(rng)
@@ -154,11 +155,11 @@ def random_graph(rng: np.random.Generator, operations: int = 10) -> tuple[Tensor
         if all(np.all(np.abs(v) > 1e-3) for v in relu_inputs) and all(np.all(np.abs(d) < 1e3) for d in result["data"]):
             names = ("a (B, C)", "r (C,)", "c (B, 1)", "k ()") + tuple(
                 f"node {i} ({n[1]})" for i, n in enumerate(nodes) if i >= 4)
-            return TensorCase(f"In a random graph of {operations + 2} operations", spec, names), result
+            return GraphCase(f"In a random graph of {operations + 2} operations", spec, names), result
 
 
-@check(STEM, "Tensor.random_graphs", needs=("Tensor",),
-       hint="A tensor used several times sums its gradients; each node runs after all its consumers.")
+@register(STEM, "Tensor.random_graphs", needs=("Tensor",),
+          hint="A tensor used several times sums its gradients; each node runs after all its consumers.")
 def tensor_random_graphs(ctx: CheckContext) -> Verdict:
     count = int(ctx.settings.get("random_graphs", 6))
 
@@ -170,14 +171,14 @@ def tensor_random_graphs(ctx: CheckContext) -> Verdict:
     drawn = batch_memo((STEM, ctx.test_name, ctx.seed, count), draw)
     answers = ctx.program_all("tensor_graph", [case.spec for case, _, _ in drawn])
     for (case, expected, edges), answer in zip(drawn, answers):
-        verdict = judge_tensor_graph(ctx, case, expected, edges, reveal=False, answer=answer)
+        verdict = judge_tensor_graph(ctx, case, expected, edges, confirm=engine_mistake, reveal=False, answer=answer)
         if not verdict.passed:
             return verdict
     return ok()
 
 
-@check(STEM, "Tensor.no_mutation", needs=("Tensor",),
-       hint="No operation may change its inputs' .data in place (e.g. x.data[x.data < 0] = 0 in relu).")
+@register(STEM, "Tensor.no_mutation", needs=("Tensor",),
+          hint="No operation may change its inputs' .data in place (e.g. x.data[x.data < 0] = 0 in relu).")
 def tensor_no_mutation(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     for name in OPERATIONS:
@@ -186,13 +187,13 @@ def tensor_no_mutation(ctx: CheckContext) -> Verdict:
         changed = changed_leaf(case.spec, got) if isinstance(got, dict) and "data" in got else None
         if changed is not None:
             return with_mistake(f"{case.label}: the data of {case.names[changed]} changed during the "
-                                "forward or backward pass.", "mutates_input")
+                                "forward or backward pass.", "mutates_input", STEM)
     return ok()
 
 
 # mse_loss and cross_entropy
 
-def loss_case(rng: np.random.Generator, loss: str, scale: float = 1.0, target_grad: bool = False) -> TensorCase:
+def loss_case(rng: np.random.Generator, loss: str, scale: float = 1.0, target_grad: bool = False) -> GraphCase:
     batch, classes = batch_and_classes(rng)
     pred = rng.normal(size=(batch, classes)) * scale
     if loss == "cross_entropy":
@@ -201,29 +202,29 @@ def loss_case(rng: np.random.Generator, loss: str, scale: float = 1.0, target_gr
         target = rng.normal(size=(batch, classes))
     if target_grad:
         spec = {"nodes": [["leaf", pred, True], ["leaf", target, True], ["op", loss, 0, 1]], "backward": [[2, None]]}
-        return TensorCase(f"{loss}(pred, target), both requiring grad", spec, ("pred", "target", loss))
+        return GraphCase(f"{loss}(pred, target), both requiring grad", spec, ("pred", "target", loss))
     label = f"{loss}(pred, target)" + (f" with logits up to about {scale:g}" if scale > 10 else "")
     return single_op_case(label, [("pred", pred)], ["op", loss, 0, const(target)], None)
 
 
-def judge_losses(ctx: CheckContext, cases: list[TensorCase]) -> Verdict:
+def judge_losses(ctx: CheckContext, cases: list[GraphCase]) -> Verdict:
     for case in cases:
-        verdict = loss_verdict(ctx, case, run_reference(case.spec), reveal=False)
+        verdict = loss_verdict(ctx, case, run_reference(case.spec), reveal=False, confirm=engine_mistake)
         if not verdict.passed:
             return verdict
     return ok()
 
 
-@check(STEM, "mse_loss.reference", needs=("Tensor", "mse_loss"),
-       hint="mse_loss averages (pred - target)^2 over every element; both arguments may require grad.")
+@register(STEM, "mse_loss.reference", needs=("Tensor", "mse_loss"),
+          hint="mse_loss averages (pred - target)^2 over every element; both arguments may require grad.")
 def mse_loss_reference(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     return judge_losses(ctx, [loss_case(rng, "mse_loss") for _ in range(3)]
                         + [loss_case(rng, "mse_loss", target_grad=True)])
 
 
-@check(STEM, "cross_entropy.reference", needs=("Tensor", "cross_entropy"),
-       hint="Mean over the batch of -sum_c y_c log softmax(z)_c, with the row maximum subtracted first.")
+@register(STEM, "cross_entropy.reference", needs=("Tensor", "cross_entropy"),
+          hint="Mean over the batch of -sum_c y_c log softmax(z)_c, with the row maximum subtracted first.")
 def cross_entropy_reference(ctx: CheckContext) -> Verdict:
     rng = ctx.rng
     large = ctx.settings.get("large_logit", 1000.0)

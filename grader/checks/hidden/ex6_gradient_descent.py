@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.base import CheckContext, Verdict
-from grader.checks.ex1_activations_losses import register
-from grader.checks.ex6_gradient_descent import STEM, judge_sgd_step, judge_training, train_arguments, train_result
+from grader.checks.lib.answers import register
+from grader.checks.lib.gradient_descent import STEM, judge_sgd_step, judge_training, train_arguments, train_result
 from reference import datasets, mlp
 from reference import training as ref
 

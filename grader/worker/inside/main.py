@@ -27,6 +27,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .channel import ATTACH, HELLO, IOV_MAX, STANDBY, byte_views, unwritten
+
 if TYPE_CHECKING:
     from .handler import Handler
 
@@ -38,9 +40,7 @@ EXIT_BAD_SETUP = 70
 EXIT_BAD_STREAM = 65
 READ_AHEAD = 1 << 16
 YOUNG_COLLECTION = (50_000, 10, 10)  # gc thresholds while serving requests
-IOV_MAX = 1024  # the most buffers one writev takes on Linux (sysconf SC_IOV_MAX)
 PACKAGE = __name__.rpartition(".")[0]
-STANDBY, ATTACH, HELLO = "standby", "attach", "hello"
 
 
 class NotAttached(Exception):
@@ -227,21 +227,6 @@ def fd_reader(fd: int, read_ahead: int = READ_AHEAD) -> Callable[[int], bytearra
         return buffer
 
     return read_exact
-
-
-def unwritten(views: list[memoryview], count: int) -> list[memoryview]:
-    """What is left of `views` after a (partial) write of `count` bytes."""
-    for index, view in enumerate(views):
-        if count < view.nbytes:
-            return [view[count:], *views[index + 1:]]
-        count -= view.nbytes
-    return []
-
-
-def byte_views(parts: list) -> list[memoryview]:
-    """The non-empty parts of a frame as flat byte views, ready for `os.writev`."""
-    views = [memoryview(part).cast("B") for part in parts]
-    return [view for view in views if view.nbytes]
 
 
 def write_parts(fd: int, parts: list) -> None:

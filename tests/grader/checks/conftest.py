@@ -25,6 +25,8 @@ import numpy as np
 import pytest
 
 from grader.checks.base import REGISTRY, CheckContext, Verdict
+from grader.checks.runner import check_timeout
+from grader.defaults import CALL_TIMEOUT_S
 from grader.errors import StudentCodeError
 
 
@@ -191,7 +193,7 @@ class CheckOutcome:
 
 def run_one(exercise: str, name: str, namespace: dict[str, Any], *, seed: int = 0,
             student_id: str = "s001", settings: Optional[dict] = None,
-            timeout: float = 10.0) -> CheckOutcome:
+            timeout: float = CALL_TIMEOUT_S) -> CheckOutcome:
     """Run the registered check `exercise`/`name` against `namespace`, as the runner would."""
     from grader.rubric import load_rubric
 
@@ -199,7 +201,7 @@ def run_one(exercise: str, name: str, namespace: dict[str, Any], *, seed: int = 
     if settings is None:
         settings = load_rubric(exercise).settings
     ctx = CheckContext(exercise=exercise, transport=make_transport(namespace, exercise), seed=seed,
-                       student_id=student_id, timeout=chk.timeout or timeout, test_name=chk.name,
+                       student_id=student_id, timeout=check_timeout(chk, timeout), test_name=chk.name,
                        settings=dict(settings))
     try:
         verdict = chk.run(ctx)

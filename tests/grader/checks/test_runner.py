@@ -50,8 +50,8 @@ def by_name(result):
 
 
 def test_statuses_points_and_events():
-    errors = []
-    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=CHECKS, source="exdemo.py", errors=errors)
+    run = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=CHECKS, source="exdemo.py")
+    result, errors = run.result, run.events
     t = by_name(result)
     assert (t["f.passes"].status, t["f.passes"].score) == ("passed", 2.0)
     assert (t["f.partial"].status, t["f.partial"].score, t["f.partial"].diagnosis) == ("failed", 2.0, "sign_flipped")
@@ -68,30 +68,30 @@ def test_statuses_points_and_events():
 
 def test_absent_exercise_scores_zero_with_every_test_listed():
     transport = FakeTransport()
-    result = run_exercise("exdemo", transport, rubric=RUBRIC, checks=CHECKS, source=None)
+    result = run_exercise("exdemo", transport, rubric=RUBRIC, checks=CHECKS, source=None).result
     assert [t.status for t in result.tests] == ["missing"] * len(CHECKS)
     assert result.max_score == RUBRIC.max_score and result.score == 0
     assert transport.requests == []  # nothing is sent for a file that is not there
 
 
 def test_a_module_that_cannot_load_fails_every_test_with_the_reason():
-    errors = []
     transport = FakeTransport(load_error=StudentCodeError("error", "SyntaxError: line 3", event="syntax"))
-    result = run_exercise("exdemo", transport, rubric=RUBRIC, checks=CHECKS, source="exdemo.py", errors=errors)
+    run = run_exercise("exdemo", transport, rubric=RUBRIC, checks=CHECKS, source="exdemo.py")
+    result, errors = run.result, run.events
     assert {t.status for t in result.tests} == {"error"}
     assert all("SyntaxError: line 3" in t.feedback for t in result.tests)
     assert [e.kind for e in errors] == ["syntax"]
 
 
 def test_budget_exhausted_marks_the_rest_as_timeout():
-    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=CHECKS, source="exdemo.py", budget=-1)
+    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=CHECKS, source="exdemo.py", budget=-1).result
     assert {t.status for t in result.tests} == {"timeout"}
 
 
 @pytest.mark.parametrize("fraction, expected", [(None, 0.0), (0.25, 1.0), (1.7, 4.0), (-1.0, 0.0)])
 def test_partial_credit_is_clamped(fraction, expected):
     checks = [Check("exdemo", "f.partial", lambda ctx: Verdict(False, "x", None, fraction), ("f",))]
-    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=checks, source="exdemo.py")
+    result = run_exercise("exdemo", FakeTransport(), rubric=RUBRIC, checks=checks, source="exdemo.py").result
     assert result.tests[0].score == expected
 
 
@@ -103,8 +103,7 @@ def test_blocked_and_syntax_cells_become_report_events():
                 {"index": 5, "kind": "error", "type": "SyntaxError", "message": "SyntaxError: invalid syntax"},
                 {"line": 9, "kind": "error", "type": "NameError", "message": "line 9: NameError: x"}]}
 
-    errors = []
-    run_exercise("exdemo", CellTransport(), rubric=RUBRIC, checks=CHECKS[:1], source="exdemo.ipynb", errors=errors)
+    errors = run_exercise("exdemo", CellTransport(), rubric=RUBRIC, checks=CHECKS[:1], source="exdemo.ipynb").events
     assert [(e.kind, e.exercise) for e in errors] == [("blocked", "exdemo"), ("syntax", "exdemo")]
     assert "exdemo.ipynb, cell 2" in errors[0].message and "cell 5" in errors[1].message
 
@@ -127,9 +126,9 @@ def test_an_event_a_check_swallowed_is_still_reported():
         except StudentCodeError:
             return Verdict(True)  # e.g. a check that expects an exception
 
-    errors = []
-    result = run_exercise("exdemo", EventfulTransport(), rubric=RUBRIC,
-                          checks=[Check("exdemo", "f.passes", swallowing, ("f",))], source="exdemo.py", errors=errors)
+    run = run_exercise("exdemo", EventfulTransport(), rubric=RUBRIC,
+                       checks=[Check("exdemo", "f.passes", swallowing, ("f",))], source="exdemo.py")
+    result, errors = run.result, run.events
     assert result.tests[0].status == "passed"
     assert [(e.kind, e.message) for e in errors] == [("crash", "f.passes: the worker died (segfault)")]
 
@@ -148,3 +147,32 @@ def test_a_check_that_changes_its_settings_changes_them_for_nobody_else():
     for _ in range(2):
         run_exercise("exdemo", FakeTransport(), rubric=rubric, checks=[check], source="exdemo.py")
     assert seen == [[3, 4], [3, 4]] and rubric.settings["sizes"] == [3, 4]
+
+
+def test_a_checks_own_timeout_bounds_its_calls_and_only_its_own(monkeypatch):
+    from grader.checks.base import REGISTRY, check
+
+    class TimedTransport(FakeTransport):
+        def request(self, header, timeout):
+            if header["op"] == "call":
+                self.requests.append((header["name"], timeout))
+                return 1.0
+            return super().request(header, timeout)
+
+    monkeypatch.setitem(REGISTRY, "exdemo", {})
+
+    @check("exdemo", "f.passes", needs=("f",), timeout=3)
+    def slow_check(ctx):
+        ctx.call("f")
+        return Verdict(True)
+
+    @check("exdemo", "f.partial", needs=("f",))
+    def plain_check(ctx):
+        ctx.call("f")
+        return Verdict(True)
+
+    transport = TimedTransport()
+    checks = [REGISTRY["exdemo"]["f.passes"], REGISTRY["exdemo"]["f.partial"], REGISTRY["exdemo"]["f.passes"]]
+    result = run_exercise("exdemo", transport, rubric=RUBRIC, checks=checks, source="exdemo.py", timeout=1.5).result
+    assert [t.status for t in result.tests] == ["passed"] * 3
+    assert [r for r in transport.requests if isinstance(r, tuple)] == [("f", 3), ("f", 1.5), ("f", 3)]

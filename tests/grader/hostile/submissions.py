@@ -133,8 +133,9 @@ def grading_options(**overrides) -> GradingOptions:
     return GradingOptions(**{"seed": 1234, "sandbox": sandbox, **overrides})
 
 
-def grade_folder(folder: Path, options: GradingOptions, student: Optional[str] = None) -> SubmissionResult:
-    return grade_submission(Submission(student or folder.name, folder, "dir"), options)
+def grade_folder(folder: Path, options: GradingOptions, student: Optional[str] = None,
+                 supply=None) -> SubmissionResult:
+    return grade_submission(Submission(student or folder.name, folder, "dir"), options, supply=supply)
 
 
 def exercises_of(result: SubmissionResult) -> dict[str, ExerciseResult]:

@@ -304,7 +304,7 @@ def grade_ex2_with_source(folder: Path, staging: Path, student: str) -> Exercise
     rubric, checks = checks_for(EX2, hidden=True)
     with WorkerClient(staged.folder, config=SandboxConfig(), forbidden=FORBIDDEN_MODULES) as client:
         return run_exercise(EX2, client, rubric=rubric, checks=checks, source=staged.exercises[EX2],
-                            seed=1234, student_id=student, folder=staged.folder)
+                            seed=1234, student_id=student, folder=staged.folder).result
 
 
 def add_code(folder: Path, code: str, form: str) -> None:

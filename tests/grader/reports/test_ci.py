@@ -1,7 +1,8 @@
 import pytest
 
 from grader.errors import BadSubmissionError
-from grader.reports.ci import outcome_lines, run_ci_check, score_percent
+from grader.ci_check import run_ci_check
+from grader.reports.ci import outcome_lines, score_percent
 from grader.reports.formats import ReportError
 from tests.grader.reports.sample_batch import cleo, dev
 

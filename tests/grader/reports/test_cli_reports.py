@@ -25,7 +25,7 @@ def run(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def fake_grade(submission, options):
+def fake_grade(submission, options, supply=None):
     """Grading without student code: a score derived from the student's name, instantly."""
     score = float(len(submission.student))
     tests = [TestResult("identity.values", score, 5.0, "passed" if score == 5.0 else "failed")]
@@ -104,7 +104,7 @@ def test_grade_writes_every_format_asked_for(class_folder, tmp_path, monkeypatch
 
 
 def test_a_format_that_cannot_be_written_stops_before_grading(class_folder, tmp_path, monkeypatch):
-    monkeypatch.setattr(grader.batch, "grade_submission", lambda *a: pytest.fail("graded anyway"))
+    monkeypatch.setattr(grader.batch, "grade_submission", lambda *a, **k: pytest.fail("graded anyway"))
     result = CliRunner().invoke(main, [str(class_folder), "--out", str(tmp_path / "o"), "--format", "gradebook"])
     assert result.exit_code == 2 and "needs --gradebook" in result.output
 
@@ -160,7 +160,7 @@ def test_check_for_ci_writes_junit_and_fails_under_the_threshold(tmp_path):
     assert all(t.visibility == "visible" for ex in report.exercises for t in ex.tests)  # public checks only
 
 
-def full_marks(submission, options):
+def full_marks(submission, options, supply=None):
     return fake_grade(dataclasses.replace(submission, student="abcde"), options)  # 5 of 5 points
 
 

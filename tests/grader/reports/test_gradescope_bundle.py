@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.reports.formats import ReportError
-from grader.reports.gradescope_autograder import (
+from grader.gradescope_run import (
     BundleConfig,
     grade_gradescope_submission,
     student_id,

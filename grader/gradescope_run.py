@@ -1,6 +1,6 @@
 """What runs inside Gradescope for each submission: grade `ROOT/submission`, write `ROOT/results/results.json`.
 
-Started by the bundle's `run_autograder` as `python -m grader.reports.gradescope_autograder`.
+Started by the bundle's `run_autograder` as `python -m grader.gradescope_run`.
 ROOT is Gradescope's `/autograder`, or `$AUTOGRADER_ROOT` (tests and local trials). The student
 id, on which exercise 2's personal case depends, comes from Gradescope's
 `submission_metadata.json` (the field the bundle names, `sid` by default; the first member of a
@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from grader.assignments import DEFAULT_ASSIGNMENT
+from grader.assignments.spec import DEFAULT_MEMORY_MB
+from grader.defaults import CALL_TIMEOUT_S
+
 DEFAULT_ROOT = "/autograder"
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 FALLBACK_ID_FIELDS = ("sid", "email", "id")
@@ -36,10 +40,19 @@ class BundleConfig:
     """The grading settings frozen into a bundle (`bundle.json`), the same for every submission."""
 
     seed: int  # each submission's seed is derived from it (`submission_seed`)
-    timeout: float = 10.0
-    memory_mb: int = 2048
+    timeout: float = CALL_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+    assignment: str = DEFAULT_ASSIGNMENT  # an installed assignment's name
     student_id_field: str = "sid"
     show_hidden: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """bundle.json's content. Module 2A, the default, is not written: a bundle without the key
+        grades Module 2A, as every bundle built before assignments existed does."""
+        data = dataclasses.asdict(self)
+        if data["assignment"] == DEFAULT_ASSIGNMENT:
+            del data["assignment"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BundleConfig":
@@ -103,33 +116,37 @@ def failure_results(message: str, started: float) -> dict[str, Any]:
 
 def grade_gradescope_submission(root: Path, config: BundleConfig) -> dict[str, Any]:
     """Grade `root/submission` as Gradescope lays it out; return the results.json content."""
+    from grader.assignments import get_assignment
     from grader.errors import BadSubmissionError
-    from grader.pipeline import GradingOptions, grade_submission
+    from grader.grade_path import NotOneSubmission, grade_path
+    from grader.pipeline import GradingOptions
     from grader.reports.gradescope import gradescope_results
-    from grader.submission.discover import discover
-    from grader.worker.sandbox import SandboxConfig
-
     from grader.submission.staging import submission_sha256
+    from grader.worker.sandbox import SandboxConfig
 
     started = time.monotonic()
     metadata = _read_metadata(root)
     student = student_id(metadata, config.student_id_field) or "submission"
+    assignment = get_assignment(config.assignment)
+    options = GradingOptions(seed=config.seed, timeout=config.timeout, hidden=True, assignment=assignment,
+                             sandbox=SandboxConfig(memory_mb=config.memory_mb, use_bwrap="auto"))
+    seeds: list[SubmissionSeed] = []
+
+    def seed_for(submission) -> int:
+        seeds.append(submission_seed(config.seed, metadata, submission_sha256(submission, assignment.layout)))
+        return seeds[-1].seed
+
     try:
-        submissions = discover([root / "submission"])
+        result = grade_path(root / "submission", options=options, student_id=student, seed_for=seed_for)
+    except NotOneSubmission as exc:
+        names = ", ".join(s.path.name for s in exc.found)
+        return failure_results(f"Upload one set of exercise files (or one zip of them), not {len(exc.found)} "
+                               f"separate submissions ({names}).", started)
     except BadSubmissionError as exc:
         return failure_results(str(exc), started)
-    if len(submissions) != 1:
-        names = ", ".join(s.path.name for s in submissions)
-        return failure_results(f"Upload one set of exercise files (or one zip of them), not {len(submissions)} "
-                               f"separate submissions ({names}).", started)
-    submission = dataclasses.replace(submissions[0], student=student)
-    seed = submission_seed(config.seed, metadata, submission_sha256(submission))
-    options = GradingOptions(seed=seed.seed, timeout=config.timeout, hidden=True,
-                             sandbox=SandboxConfig(memory_mb=config.memory_mb, use_bwrap="auto"))
-    result = grade_submission(submission, options)
     data = gradescope_results(result, show_hidden=config.show_hidden)
     data["output"] = f"Graded as student id `{student}`.\n\n" + data["output"]
-    data["extra_data"]["seed_from"] = seed.source
+    data["extra_data"]["seed_from"] = seeds[-1].source
     return data
 
 

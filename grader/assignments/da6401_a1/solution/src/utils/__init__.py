@@ -1,0 +1,1 @@
+"""Helpers for the training and inference scripts: loading and preparing the data."""

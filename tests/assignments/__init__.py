@@ -1,0 +1,1 @@
+"""Tests of the assignments (course profiles) the grader installs."""
