@@ -254,11 +254,13 @@ def main() -> None:
 @click.option("--force", is_flag=True,
               help="Regrade students whose report is already up to date (with the same seed unless --seed).")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
+@click.option("--exercise", "exercises", multiple=True, metavar="STEM",
+              help="Grade only this exercise (part) of the assignment; repeat for several. Default: all.")
 def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tuple[str, ...],
                   show_hidden: bool, gradebook: Optional[str], gradebook_assignment: Optional[str], assignment,
                   shard: Optional[tuple[int, int]], seed: Optional[int], timeout: Optional[float],
                   memory_mb: Optional[int], sandbox: str, force: bool,
-                  public_only: bool) -> None:
+                  public_only: bool, exercises: tuple[str, ...]) -> None:
     """Grade submissions and write DIR/<student>.json and DIR/summary.json."""
     from grader.batch import grade_batch
     from grader.errors import BadSubmissionError
@@ -268,8 +270,12 @@ def grade_command(paths: tuple[Path, ...], out_dir: Path, jobs: int, formats: tu
 
     existing = _existing_reports(out_dir)
     seed, seed_origin = choose_seed(seed, [r.seed for r in existing.values()], out_dir)
+    unknown = [e for e in exercises if e not in assignment.stems]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}: {assignment.name}'s exercises are "
+                                 f"{', '.join(assignment.stems)}", param_hint="--exercise")
     options = GradingOptions(seed=seed, timeout=timeout, hidden=not public_only, assignment=assignment,
-                             sandbox=_sandbox_config(memory_mb or assignment.memory_mb, sandbox))
+                             exercises=exercises, sandbox=_sandbox_config(memory_mb or assignment.memory_mb, sandbox))
     try:
         batch = grade_batch(paths, out_dir=out_dir, options=options, jobs=jobs, force=force,
                             progress=_progress_printer(), shard=shard, formats=formats,
@@ -510,7 +516,10 @@ def release_command(out_dir: Path, assignment) -> None:
         path = build_release(out_dir)
     except (FileExistsError, FileNotFoundError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"Student release written to {path}/. Students install it with `pip install {path}`.")
+    if (Path(path) / "pyproject.toml").is_file():
+        click.echo(f"Student release written to {path}/. Students install it with `pip install {path}`.")
+    else:
+        click.echo(f"Student release written to {path}/: the repository students start from.")
 
 
 @main.command("assignments")

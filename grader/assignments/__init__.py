@@ -27,6 +27,7 @@ DEFAULT_ASSIGNMENT = "module-2a"
 # name -> the module whose ASSIGNMENT it is
 INSTALLED: dict[str, str] = {
     "module-2a": "grader.assignments.module_2a",
+    "da6401-a1": "grader.assignments.da6401_a1",
 }
 
 

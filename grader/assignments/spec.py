@@ -14,6 +14,7 @@ from typing import Optional
 
 from grader.defaults import CALL_TIMEOUT_S, EXERCISE_BUDGET_S, LOAD_TIMEOUT_S
 from grader.submission.exercises import FlatLayout
+from grader.submission.layout import Layout
 
 DEFAULT_MEMORY_MB = 2048  # the worker's address-space limit, unless the assignment or --memory-mb says otherwise
 
@@ -45,7 +46,7 @@ class Assignment:
     exercises: tuple[Exercise, ...]
     checks_package: str
     rubric_dir: Path
-    layout: FlatLayout
+    layout: Layout
     forbidden_modules: tuple[str, ...] = ()
     timeout: float = CALL_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB

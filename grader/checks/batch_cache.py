@@ -33,8 +33,9 @@ def content_key(obj: Any) -> bytes:
 
 def _array_content(obj: Any) -> Any:
     if isinstance(obj, (np.ndarray, np.generic)):
-        arr = np.ascontiguousarray(obj)
-        return {"ndarray": [arr.dtype.str, list(arr.shape), hashlib.sha256(arr.tobytes()).hexdigest()]}
+        arr = np.asarray(obj)  # the shape of the array itself: ascontiguousarray makes a 0-d array 1-d
+        data = np.ascontiguousarray(arr).tobytes()
+        return {"ndarray": [arr.dtype.str, list(arr.shape), hashlib.sha256(data).hexdigest()]}
     raise TypeError(f"no content key for a {type(obj).__name__}")
 
 

@@ -1,7 +1,8 @@
 """The diagnosis codes: each names one known mistake, and the report's `diagnosis` is one of them.
 
 The contract's table fixes the first twenty; codes are added when another mistake is worth
-naming, and none is ever renamed (instructors and external tools count them).
+naming (the contract's `da6401-a1` table adds thirteen), and none is ever renamed (instructors
+and external tools count them).
 """
 from __future__ import annotations
 
@@ -31,11 +32,29 @@ CONTRACT_CODES: tuple[str, ...] = (
     "hardcoded_answer",
 )
 
+# The codes CONTRACT.md adds for `da6401-a1` (the course's Assignment 1 repository), besides
+# activation_applied_twice, which Module 2A names too; grader/assignments/da6401_a1/checks give them.
+DA6401_A1_CODES: tuple[str, ...] = (
+    "mse_grad_scale_classes",
+    "mse_missing_softmax_jacobian",
+    "expects_probabilities",
+    "labels_int_only",
+    "arguments_swapped",
+    "stale_state",
+    "nag_is_momentum",
+    "nag_is_sgd",
+    "momentum_ema",
+    "adam_step_per_layer",
+    "no_bias_correction",
+    "weight_decay_ignored",
+    "float32_precision",
+)
+
 # Added since the contract was written: activation_applied_twice is act(act(Z)) in a forward
-# pass (the output activation on top of the hidden one, or a hidden one twice).
+# pass (the output activation on top of the hidden one, or a hidden one twice); then da6401-a1's.
 ADDED_CODES: tuple[str, ...] = (
     "activation_applied_twice",
-)
+) + DA6401_A1_CODES
 
 CODES: tuple[str, ...] = CONTRACT_CODES + ADDED_CODES
 

@@ -58,6 +58,35 @@ GENERAL: dict[str, str] = {
                         "the arguments.",
     "activation_applied_twice": "An activation is applied twice: each layer computes A_l = act(Z_l) once, "
                                 "hidden layers with `hidden` and the last layer with `output` only.",
+    # da6401-a1's (CONTRACT.md, "Assignments"): a NeuralNetwork whose losses are taken on p = softmax(z).
+    "mse_grad_scale_classes": "The mean squared error averages over all B x C entries, so dL/dp = 2 (p - Y) / (B C): "
+                              "this gradient is C (or C/2) times that, the gradient of a loss summed over the "
+                              "classes instead of averaged.",
+    "mse_missing_softmax_jacobian": "Under mean squared error the loss is taken on p = softmax(z), so dL/dp must go "
+                                    "back through the softmax Jacobian, dL/dz = p * (dL/dp - sum_c p_c dL/dp_c), "
+                                    "not be used as dL/dz.",
+    "expects_probabilities": "backward receives the logits forward returned as y_pred, not probabilities: apply the "
+                             "softmax inside backward (or the loss) before the output delta.",
+    "labels_int_only": "backward must accept the targets as integer labels (B,) and as one-hot rows (B, C): turn "
+                       "labels into one-hot rows, and leave one-hot rows as they are.",
+    "arguments_swapped": "backward takes (y_true, y_pred): the targets first, then the logits forward returned.",
+    "stale_state": "A second backward must use only the last forward pass: store each forward's inputs and "
+                   "pre-activations afresh (replace them, never append or accumulate) and compute new gradients "
+                   "on every call.",
+    "nag_is_momentum": "NAG takes its gradient at the look-ahead point w - lr beta u, or uses the Bengio form "
+                       "u = beta u + g; w -= lr (g + beta u): as written it is plain momentum.",
+    "nag_is_sgd": "The NAG look-ahead and its undo cancel and the velocity never builds up, which leaves plain SGD: "
+                  "keep u = beta u + g and step with it.",
+    "momentum_ema": "Momentum accumulates u = beta u + g and steps w -= lr u; beta u + (1 - beta) g is an "
+                    "exponential average, whose steps are 1 - beta times too small.",
+    "adam_step_per_layer": "The time step t counts updates of the whole network: advance it once per update, not "
+                           "once per layer, so every layer is bias-corrected with the same t.",
+    "no_bias_correction": "Adam and NAdam correct both moments for their zero start: m_hat = m / (1 - beta1^t) and "
+                          "v_hat = v / (1 - beta2^t), with t the number of updates so far.",
+    "weight_decay_ignored": "Weight decay is L2 on the weights only: add weight_decay * W to each weight's gradient "
+                            "in the optimizer, and leave the biases' gradients alone.",
+    "float32_precision": "The network computes in single precision, which cannot meet the gradient tolerance: keep "
+                         "weights, activations and gradients in double precision (numpy's default float type).",
 }
 
 _LOCAL_DERIVATIVES = "tanh'(x) = 1 - t^2 with t = tanh(x), sigmoid'(x) = s (1 - s) with s = sigmoid(x), " \
@@ -132,11 +161,60 @@ BY_EXERCISE: dict[str, dict[str, str]] = {
 }
 
 
+_A1_LAYERS = ("backward returns the OUTPUT layer first (index 0), while get_weights and set_weights list W0, b0, "
+              "W1, ... from the input layer on.")
+_A1_KEYS = ("get_weights and set_weights must list the layers from the input layer on: W0 and b0 belong to the layer "
+            "that reads X.")
+_A1_STORAGE = ("set_weights must take each W in the shape get_weights returns it: the grader loads the weights exactly "
+               "as your get_weights stores them.")
+_A1_DELTA = "the output delta is dL/dz of the batch-mean loss on p = softmax(z): (p - Y) / B for cross_entropy"
+
+# The wording for da6401-a1's parts (grader/assignments/da6401_a1/checks), where the MLP is a
+# NeuralNetwork: W stored as get_weights shows it, backward listing the output layer first.
+DA6401_A1: dict[str, dict[str, str]] = {
+    "a1_forward": {
+        "layer_order_reversed": _A1_KEYS,
+        "transposed": _A1_STORAGE,
+        "activation_applied_twice": "A hidden activation is applied twice: each hidden layer computes "
+                                    "A = act(A_prev @ W + b) once, and the output layer returns logits, with no "
+                                    "activation.",
+    },
+    "a1_gradients": {
+        "layer_order_reversed": f"The layers come in the wrong order: {_A1_LAYERS}",
+        "transposed": "Each weight gradient has its weight's shape as get_weights stores it: for W (n_in, n_out), "
+                      "dW = A_prev.T @ delta; for W stored (n_out, n_in), delta.T @ A_prev.",
+        "sign_flipped": f"The sign is flipped: {_A1_DELTA}, probabilities minus targets.",
+        "batch_mean_twice": "The batch mean is taken twice: the output delta (p - Y) / B already carries the 1/B, so "
+                            "dW = A_prev.T @ delta and db = delta.sum(axis=0) add no second one.",
+        "batch_sum_not_mean": f"The gradient is of the summed loss, not the batch mean: {_A1_DELTA}.",
+        "mse_with_ce_delta": "Under mean squared error the output delta is not the cross-entropy's (p - Y) / B: it "
+                             "is G = 2 (p - Y) / (B C) taken back through the softmax Jacobian, "
+                             "dL/dz = p * (G - sum_c G_c p_c).",
+        "missing_activation_derivative": "The act'(Z) factor is left out of the hidden deltas: "
+                                         "delta_l = (delta_{l+1} @ W_{l+1}.T) * act'(Z_l), W as (n_in, n_out).",
+        "activation_instead_of_derivative": "act(Z) is used where act'(Z) belongs in the hidden deltas: "
+                                            "delta_l = (delta_{l+1} @ W_{l+1}.T) * act'(Z_l).",
+        "derivative_of_wrong_input": "act' is applied to the wrong input: act'(Z) takes the pre-activation Z; "
+                                     "the short forms A (1 - A) and 1 - A^2 take A = act(Z).",
+        "activation_applied_twice": "The forward pass applies a hidden activation twice, so backward's gradients "
+                                    "are not those of the network: each hidden layer computes A = act(A_prev @ W + b) "
+                                    "once.",
+    },
+    "a1_optimizers": {
+        "layer_order_reversed": _A1_KEYS,
+        "transposed": _A1_STORAGE,
+        "weight_decay_ignored": "Weight decay is L2 on the weights only: the optimizer adds weight_decay * W to each "
+                                "grad_W before the update, and never decays the biases.",
+    },
+}
+_WORDING: dict[str, dict[str, str]] = {**BY_EXERCISE, **DA6401_A1}
+
+
 def mistake_text(code: str, exercise: Optional[str] = None) -> str:
     """The sentence for `code`, worded for `exercise` where it has its own."""
     if code not in CODES:
         raise ValueError(f"{code!r} is not a diagnosis code (known: {', '.join(CODES)})")
-    return BY_EXERCISE.get(exercise or "", {}).get(code, GENERAL[code])
+    return _WORDING.get(exercise or "", {}).get(code, GENERAL[code])
 
 
 def with_mistake_text(feedback: str, code: Optional[str], exercise: Optional[str] = None) -> str:

@@ -44,8 +44,14 @@ def summarize(results: Iterable[SubmissionResult], *, grader_version: str, seed:
     }
 
 
-def _short(name: str) -> str:
-    return name.split("_", 1)[0]  # ex3_mlp_backprop -> ex3
+def short_names(names: list[str]) -> list[str]:
+    """Column heads: each name's first `_`-separated part (ex3_mlp_backprop -> ex3), or as many
+    parts as it takes to tell the names apart (a1_forward, a1_gradients stay whole)."""
+    for parts in range(1, max((n.count("_") + 1 for n in names), default=1) + 1):
+        heads = ["_".join(n.split("_")[:parts]) for n in names]
+        if len(set(heads)) == len(heads):
+            return heads
+    return list(names)
 
 
 def unreadable(result: SubmissionResult) -> dict[str, str]:
@@ -69,7 +75,7 @@ def summary_table(results: Iterable[SubmissionResult]) -> str:
     if not results:
         return "No submissions graded."
     exercises = [ex.name for ex in results[0].exercises]
-    header = ["student", *[_short(e) for e in exercises], "total", "errors"]
+    header = ["student", *short_names(exercises), "total", "errors"]
     rows = []
     for r in results:
         by_name = {ex.name: ex for ex in r.exercises}

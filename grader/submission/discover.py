@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Literal
 
 from grader.errors import BadSubmissionError
-from grader.submission.exercises import MODULE_2A_LAYOUT, FlatLayout, is_junk
+from grader.submission.exercises import MODULE_2A_LAYOUT, is_junk
+from grader.submission.layout import Layout
 
 SubmissionKind = Literal["dir", "zip", "file"]
 
@@ -103,18 +104,18 @@ def _is_zip(path: Path) -> bool:
     return path.suffix.lower() == ".zip"
 
 
-def _is_code_file(path: Path, layout: FlatLayout) -> bool:
+def _is_code_file(path: Path, layout: Layout) -> bool:
     return path.suffix.lower() in layout.extensions
 
 
-def _file_submission(path: Path, layout: FlatLayout) -> Submission:
+def _file_submission(path: Path, layout: Layout) -> Submission:
     if layout.exercise_for_name(path.name) is not None:
         parent = _name_of(path.absolute().parent)
         return Submission(parent or path.stem, path, "file")
     return Submission(path.stem, path, "file")
 
 
-def _is_gradable_file(path: Path, layout: FlatLayout) -> bool:
+def _is_gradable_file(path: Path, layout: Layout) -> bool:
     return _is_zip(path) or (layout.exercise_for_name(path.name) or layout.exercise_within_name(path.name)) is not None
 
 
@@ -123,7 +124,7 @@ def _batch_entries(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not is_junk(e.name))
 
 
-def _gradable_entries(folder: Path, layout: FlatLayout) -> list[Path]:
+def _gradable_entries(folder: Path, layout: Layout) -> list[Path]:
     """Entries that are, or hold, something to grade: zips, exercise files, folders of them."""
     return [entry for entry in _batch_entries(folder)
             if (entry.is_dir() and layout.exercise_roots(entry))
@@ -134,7 +135,7 @@ def _subfolders(folder: Path) -> list[Path]:
     return [entry for entry in _batch_entries(folder) if entry.is_dir()]
 
 
-def _discover_batch(folder: Path, layout: FlatLayout) -> list[Submission]:
+def _discover_batch(folder: Path, layout: Layout) -> list[Submission]:
     submissions: list[Submission] = []
     for entry in _batch_entries(folder):
         if entry.is_dir():
@@ -150,7 +151,7 @@ def _discover_batch(folder: Path, layout: FlatLayout) -> list[Submission]:
     return submissions
 
 
-def _discover_folder(folder: Path, layout: FlatLayout) -> list[Submission]:
+def _discover_folder(folder: Path, layout: Layout) -> list[Submission]:
     if folder.name == NBGRADER_SUBMITTED:
         return _discover_batch(folder, layout)
     roots = layout.exercise_roots(folder)
@@ -167,7 +168,7 @@ def _discover_folder(folder: Path, layout: FlatLayout) -> list[Submission]:
     return _discover_batch(folder, layout)
 
 
-def _discover_path(path: Path, layout: FlatLayout) -> list[Submission]:
+def _discover_path(path: Path, layout: Layout) -> list[Submission]:
     if not path.exists():
         raise BadSubmissionError(
             f"{path} does not exist. Give a submission folder, a .zip, a single exercise file or a "
@@ -183,11 +184,17 @@ def _discover_path(path: Path, layout: FlatLayout) -> list[Submission]:
                 f"rename it to {layout.expected_names()}.")
         return [_file_submission(path, layout)]
     raise BadSubmissionError(
-        f"{path} is neither a folder, a .zip, a .ipynb nor a .py. "
+        f"{path} is neither {_kinds_accepted(layout)}. "
         f"Expected a submission holding {layout.expected_names()}.")
 
 
-def discover(paths: list[Path], *, layout: FlatLayout = MODULE_2A_LAYOUT) -> list[Submission]:
+def _kinds_accepted(layout: Layout) -> str:
+    """"a folder, a .zip, a .ipynb nor a .py": what a path may be, for a layout's extensions."""
+    kinds = ["a folder", "a .zip", *(f"a {extension}" for extension in layout.extensions)]
+    return ", ".join(kinds[:-1]) + " nor " + kinds[-1]
+
+
+def discover(paths: list[Path], *, layout: Layout = MODULE_2A_LAYOUT) -> list[Submission]:
     """Every submission under `paths`, sorted by student id (then path); `layout` says which files
     are exercise files (the assignment's).
 

@@ -22,7 +22,10 @@ import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from grader.submission.staging import StagedSubmission
 
 # Module 2A's stems (its spec is grader/assignments/module_2a.py; its authoring tools use these).
 EXERCISES: tuple[str, ...] = (
@@ -182,6 +185,27 @@ class FlatLayout:
             return [folder]
         return [Path(e.path) for e in _visible_entries(folder)
                 if e.is_dir(follow_symlinks=False) and self.has_exercise_files(Path(e.path))]
+
+    # What staging asks of a layout (see layout.py). The flat rules live in staging.py, which
+    # imports this module, hence the imports at call time.
+
+    def extract_limits(self) -> dict[str, Any]:
+        """Zips of exercise files are unpacked with `unpack.safe_extract`'s own limits."""
+        return {}
+
+    def stage_root(self, folder: Path, label: str, dest: Path, staged: StagedSubmission, *,
+                   left_out: Optional[dict[str, str]] = None,
+                   deadline: Optional[float] = None) -> tuple[Path, list[Path]]:
+        """Stage the exercise files of `folder` (or of its one subfolder holding them)."""
+        from grader.submission.staging import stage_flat_folder
+
+        return stage_flat_folder(folder, label, dest, staged, self, left_out, deadline)
+
+    def graded_files(self, folder: Path) -> tuple[Path, list[Path]]:
+        """The exercise folder of `folder` and the files matched to exercises in it."""
+        from grader.submission.staging import flat_graded_files
+
+        return flat_graded_files(folder, self)
 
 
 # Module 2A's layout, and its questions as plain functions (the names its tools and tests use).

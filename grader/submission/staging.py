@@ -1,5 +1,10 @@
 """Write what the sandboxed worker may see of one submission into one folder.
 
+What is written is the assignment's layout's to say (`layout.py`): this module unpacks a zip
+and hands the folder to `layout.stage_root`, and hashes what it returns. A repository layout
+writes a `tree/` and one module per part (`repository_staging.py`); the rest of this docstring
+is the flat layout's staging, kept here.
+
 The staged folder holds, for each exercise found, `NAME.py` (a module, as UTF-8 text) or
 `NAME.cells.json` (a notebook: `{"cells": [{"index": i, "source": "..."}]}`, see
 `notebook.py`), and nothing else. It and its files are world-readable, so a worker running as
@@ -42,6 +47,7 @@ from grader.errors import BadSubmissionError
 from grader.results import GradingError
 from grader.submission.discover import Submission
 from grader.submission.exercises import MODULE_2A_LAYOUT, FlatLayout, is_junk
+from grader.submission.layout import Layout
 from grader.submission.notebook import parse_cells
 from grader.submission.unpack import MAX_FILE_BYTES, MAX_FILES, ExtractedZip, safe_extract
 
@@ -265,10 +271,11 @@ def _prepare(dest: Path) -> None:
     dest.chmod(0o755)
 
 
-def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission, layout: FlatLayout,
-                  left_out: Optional[dict[str, str]] = None,
-                  deadline: Optional[float] = None) -> tuple[Path, list[Path]]:
-    """Stage the exercise files of a submission folder; returns its exercise folder and files."""
+def stage_flat_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission, layout: FlatLayout,
+                      left_out: Optional[dict[str, str]] = None,
+                      deadline: Optional[float] = None) -> tuple[Path, list[Path]]:
+    """FlatLayout.stage_root: stage the exercise files of a submission folder; returns its
+    exercise folder and files."""
     left_out = left_out or {}
     _check_entry_count(folder, label, layout)
     root = _exercise_folder(folder, label, left_out, layout)
@@ -290,8 +297,14 @@ def _stage_folder(folder: Path, label: str, dest: Path, staged: StagedSubmission
     return root, list(found.matched.values())
 
 
+def flat_graded_files(folder: Path, layout: FlatLayout) -> tuple[Path, list[Path]]:
+    """FlatLayout.graded_files: the exercise folder of `folder` and the files matched in it."""
+    root = _exercise_folder(folder, folder.name, {}, layout)
+    return root, list(layout.find_exercise_files(root).matched.values())
+
+
 def stage(submission: Submission, dest: Path, *, budget_s: float = STAGING_BUDGET_S,
-          layout: FlatLayout = MODULE_2A_LAYOUT) -> StagedSubmission:
+          layout: Layout = MODULE_2A_LAYOUT) -> StagedSubmission:
     """Stage `submission` into `dest` (created if missing, else it must be empty); `layout` (the
     assignment's) says which of its files are exercise files.
 
@@ -309,19 +322,19 @@ def stage(submission: Submission, dest: Path, *, budget_s: float = STAGING_BUDGE
             f"exercise files ({layout.expected_names()}).") from exc
 
 
-def _stage(submission: Submission, dest: Path, label: str, deadline: float, layout: FlatLayout) -> StagedSubmission:
+def _stage(submission: Submission, dest: Path, label: str, deadline: float, layout: Layout) -> StagedSubmission:
     _prepare(dest)
     staged = StagedSubmission(folder=dest)
     if submission.kind == "zip":
         staged.sha256 = zip_sha256(submission.path)
         with tempfile.TemporaryDirectory(prefix="backprop-grader-unzip-") as scratch:
             unzipped = Path(scratch, "zip")
-            extracted: ExtractedZip = safe_extract(submission.path, unzipped)
+            extracted: ExtractedZip = safe_extract(submission.path, unzipped, **layout.extract_limits())
             if time.monotonic() > deadline:
                 raise _out_of_time(label)
-            _stage_folder(unzipped, label, dest, staged, layout, extracted.refused, deadline)
+            layout.stage_root(unzipped, label, dest, staged, left_out=extracted.refused, deadline=deadline)
     elif submission.kind == "dir":
-        root, files = _stage_folder(submission.path, label, dest, staged, layout, deadline=deadline)
+        root, files = layout.stage_root(submission.path, label, dest, staged, deadline=deadline)
         staged.sha256 = files_sha256(root, files)
     elif submission.kind == "file":
         # The path was named by the instructor (or found in their batch folder): it may be followed.
@@ -337,7 +350,7 @@ def _stage(submission: Submission, dest: Path, label: str, deadline: float, layo
     return staged
 
 
-def submission_sha256(submission: Submission, layout: FlatLayout = MODULE_2A_LAYOUT) -> str:
+def submission_sha256(submission: Submission, layout: Layout = MODULE_2A_LAYOUT) -> str:
     """The hash `stage` would record, without staging (to tell whether a report is up to date).
 
     Empty when the submission cannot be read; such a submission is always graded again.
@@ -347,7 +360,6 @@ def submission_sha256(submission: Submission, layout: FlatLayout = MODULE_2A_LAY
             return zip_sha256(submission.path)
         if submission.kind == "file":
             return files_sha256(submission.path.parent, [submission.path], follow_links=True)
-        root = _exercise_folder(submission.path, submission.path.name, {}, layout)
-        return files_sha256(root, list(layout.find_exercise_files(root).matched.values()))
+        return files_sha256(*layout.graded_files(submission.path))
     except (BadSubmissionError, OSError, ValueError):
         return ""

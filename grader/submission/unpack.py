@@ -117,7 +117,8 @@ class _Plan:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def _plan(archive: zipfile.ZipFile, zip_name: str, max_files: int) -> _Plan:
+def _plan(archive: zipfile.ZipFile, zip_name: str, max_files: int,
+          skip_folders: frozenset[str] = IGNORED_FOLDERS) -> _Plan:
     entries = archive.infolist()
     if len(entries) > ENTRIES_PER_FILE_ALLOWED * max_files:
         raise BadSubmissionError(
@@ -142,7 +143,7 @@ def _plan(archive: zipfile.ZipFile, zip_name: str, max_files: int) -> _Plan:
 
     for info in entries:
         parts = _entry_parts(zip_name, info.filename)
-        if not parts or any(p in IGNORED_FOLDERS for p in parts):
+        if not parts or any(p in skip_folders for p in parts):
             continue
         if info.flag_bits & 0x1:
             raise BadSubmissionError(
@@ -222,8 +223,12 @@ def _empty(folder: Path) -> None:
 
 
 def safe_extract(zip_path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
-                 max_files: int = MAX_FILES, max_file_bytes: int = MAX_FILE_BYTES) -> ExtractedZip:
+                 max_files: int = MAX_FILES, max_file_bytes: int = MAX_FILE_BYTES,
+                 skip_folders: frozenset[str] = IGNORED_FOLDERS) -> ExtractedZip:
     """Extract `zip_path` into `dest` (created if missing, else it must be empty).
+
+    Entries inside a folder named in `skip_folders` are not written (a repository's `.git/` or
+    `venv/` holds nothing graded); they still count towards the entries a zip may hold.
 
     Raises BadSubmissionError, with what to fix, for a file that is not a readable zip, an
     unsafe or colliding entry name, a password, more than `max_files` files, or more than
@@ -245,7 +250,7 @@ def safe_extract(zip_path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL
             f"{zip_name} is not a readable zip file ({exc}). {_HOW_TO_ZIP}") from exc
     try:
         with archive:
-            plan = _plan(archive, zip_name, max_files)
+            plan = _plan(archive, zip_name, max_files, skip_folders)
             try:
                 files = _write_files(archive, plan, dest, zip_name, max_total_bytes, max_file_bytes)
             except OSError as exc:  # the host refused a name or a write; its message holds host paths

@@ -5,7 +5,8 @@ Two sandboxes, named in every report:
 - "bwrap": bubblewrap namespaces. No network, its own pid namespace (killing it kills every
   process inside), a fresh root holding only read-only binds of what the worker needs: the
   interpreter and its standard library (site-packages hidden under an empty tmpfs), numpy, the
-  system libraries, the worker package at /opt/worker and the staged submission at /submission.
+  system libraries, the worker package at /opt/worker and the staged submission at /submission
+  (a repository's files under /submission/tree, see tree_copy.py).
   Its cwd is a private, size-capped tmpfs /tmp. The grader's repository is not there to be read.
 - "none": the same `python -I -S -B` worker with resource limits only, for hosts where bubblewrap
   is missing or cannot create namespaces; the worker's guard then also refuses reads outside
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from grader.errors import GraderError
+from grader.worker.tree_copy import TREE_FOLDER, copy_tree
 
 SANDBOXES = ("bwrap", "none")
 USE_BWRAP = ("auto", "on", "off")
@@ -257,8 +259,12 @@ def compiled_package(source: Path) -> tuple[tuple[str, bytes, bytes], ...]:
 
 
 def _copy_submission(staged_dir: str, target: str, max_file_bytes: int) -> None:
+    """The loader's files (`NAME.py`, `NAME.cells.json`) and, for a repository, its `tree/`."""
     from .inside.importer import MODULE_SUFFIX, NOTEBOOK_SUFFIX, STEM
 
+    tree = os.path.join(staged_dir, TREE_FOLDER)
+    if os.path.isdir(tree) and not os.path.islink(tree):
+        copy_tree(tree, os.path.join(target, TREE_FOLDER))
     for name in sorted(os.listdir(staged_dir)):
         stem = name[: -len(NOTEBOOK_SUFFIX)] if name.endswith(NOTEBOOK_SUFFIX) else name[: -len(MODULE_SUFFIX)]
         if not (name.endswith(MODULE_SUFFIX) or name.endswith(NOTEBOOK_SUFFIX)) or not STEM.match(stem):

@@ -19,7 +19,9 @@ Candidates, for the expected rule:
 - named mistakes, each built on every accepted form: `nag_is_momentum` (momentum's update),
   `nag_is_sgd` (plain SGD), `momentum_ema` (`u = beta u + (1 - beta) g`, for momentum and nag),
   `adam_step_per_layer` (t advanced once per layer or per tensor, layers visited first to last
-  or last to first), `no_bias_correction` (neither moment, or only one, corrected),
+  or last to first), `no_bias_correction` (neither moment, or only one, corrected; for nadam
+  also m and v raw while the gradient term keeps its `1 / (1 - b1^t)`, as when `m_hat, v_hat` come
+  from an uncorrected helper and the Nesterov term is written out beside it),
   `weight_decay_ignored` (the L2 term never added, or added to the biases too; the detail says
   which).
 
@@ -143,6 +145,7 @@ class Candidate:
     eps_inside_sqrt: bool = False
     correct_first: bool = True
     correct_second: bool = True
+    correct_gradient: bool = True  # nadam's (1 - b1) g term divided by 1 - b1^t
     decay: str = "weights"  # "weights" | "none" | "all"
     decay_at_point: bool = True  # the L2 term at the gradient's point (False: at w_k; look-ahead only)
     t_ranks: Optional[tuple[int, ...]] = None
@@ -258,11 +261,15 @@ def _mistakes_of(form: Candidate, layers: Sequence[int]) -> list[Candidate]:
         variants += [replace(form, name="adam_step_per_layer", what=f"t advanced {words}; {form.what}",
                              t_ranks=ranks, mistake=True) for words, ranks in step_orders(layers)]
         plain = "nadam" if form.form == "nadam_dozat" else form.form  # uncorrected, the two nadam forms agree
-        for first, second, words in ((False, False, "no bias correction"), (True, False, "only m bias-corrected"),
-                                     (False, True, "only v bias-corrected")):
+        uncorrected = [(False, False, False, "no bias correction"), (True, False, True, "only m bias-corrected"),
+                       (False, True, False, "only v bias-corrected")]
+        if form.form != "adam":  # only nadam has a gradient term that can keep its correction alone
+            uncorrected.append((False, False, True, "no bias correction of m and v, the g term still divided "
+                                                    "by 1 - b1^t"))
+        for first, second, gradient, words in uncorrected:
             variants.append(replace(form, name="no_bias_correction", what=f"{words}; {form.what}",
-                                    form=form.form if first else plain,
-                                    correct_first=first, correct_second=second, mistake=True))
+                                    form=form.form if first else plain, correct_first=first,
+                                    correct_second=second, correct_gradient=gradient, mistake=True))
     return variants
 
 
@@ -307,13 +314,14 @@ def _tensor_change(c: Candidate, g: np.ndarray, first: np.ndarray, second: np.nd
     def first_corrected(x: np.ndarray, at: int) -> np.ndarray:
         return bias_corrected(x, b1, at) if c.correct_first else x
 
+    g_term = (1.0 - b1) * (bias_corrected(g, b1, t) if c.correct_gradient else g)
     v_hat = bias_corrected(v, hp.beta2, t) if c.correct_second else v
     if c.form == "adam":
         numerator = first_corrected(m, t)
     elif c.form == "nadam":
-        numerator = b1 * first_corrected(m, t) + (1.0 - b1) * first_corrected(g, t)
+        numerator = b1 * first_corrected(m, t) + g_term
     else:  # nadam_dozat
-        numerator = b1 * first_corrected(m, t + 1) + (1.0 - b1) * first_corrected(g, t)
+        numerator = b1 * first_corrected(m, t + 1) + g_term
     return -_adaptive(numerator, v_hat, hp, c.eps_inside_sqrt), m, v
 
 

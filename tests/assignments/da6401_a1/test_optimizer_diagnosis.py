@@ -142,7 +142,8 @@ class StudentOptimizer:
             elif has("dozat"):
                 top = b1 * u / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1 ** t)
             else:
-                top = b1 * m_hat + (1 - b1) * (g / (1 - b1 ** t) if correct else g)
+                g_corrected = correct or has("g_corrected")  # the raw moments beside a corrected g term
+                top = b1 * m_hat + (1 - b1) * (g / (1 - b1 ** t) if g_corrected else g)
             p -= lr * top / (np.sqrt(v_hat + hp.epsilon) if eps_in else np.sqrt(v_hat) + hp.epsilon)
 
 
@@ -254,6 +255,7 @@ MISTAKES = [
     ("adam", "decay_never", "weight_decay_ignored", "never applied"),
     ("nadam", "step_per_layer", "adam_step_per_layer", "once per layer"),
     ("nadam", "no_bias_correction", "no_bias_correction", "no bias correction"),
+    ("nadam", "no_bias_correction+g_corrected", "no_bias_correction", "the g term still divided"),
     ("nadam", "decay_biases", "weight_decay_ignored", "biases too"),
 ]
 

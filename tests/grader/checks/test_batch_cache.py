@@ -87,6 +87,7 @@ def test_the_key_changes_exactly_when_the_content_does(a, b):
 @pytest.mark.parametrize("a, b", [
     (np.zeros((2, 3)), np.zeros((3, 2))),  # shape
     (np.zeros(4), np.zeros((2, 2))),
+    (np.zeros(()), np.zeros(1)),  # a 0-d array is not its 1-element copy (ascontiguousarray makes it 1-d)
     (np.zeros(3), np.zeros(3, dtype=np.float32)),  # dtype
     (np.zeros(3, dtype=np.int64), np.zeros(3)),
     (np.array([1.0, 2.0]), np.array([1.0, 2.5])),  # one value

@@ -8,12 +8,16 @@ The grader puts this folder first on the sandboxed worker's `sys.path`, so a stu
   it) and return keras's shapes and dtypes; `keras.utils.to_categorical` for one-hot labels;
 - `wandb/`: `init`, `log`, `finish`, `config`, `Table`, `Image`, `plot`, `run`, `sweep`, `agent`, ...
   succeed and record and send nothing;
+- `sklearn/`: `model_selection.train_test_split`, `metrics` (accuracy, precision, recall, F1,
+  confusion matrix, classification report) and `preprocessing.OneHotEncoder`, in numpy;
+- `tqdm/`, `matplotlib/` (with `pyplot`) and `seaborn/`: progress bars that pass their iterable
+  through, plots drawn and saved nowhere;
 - `tensorflow_keras/tensorflow/`: `tensorflow.keras.datasets` (the same loaders) in a folder of its
   own, on the path after this one, and only where importing tensorflow is allowed.
 
 Every stand-in module says what it is, `STANDIN = True`, and sets its `USED` to True once it did
 something for the student (a `load_data()`, a wandb call), so the feedback can say which ones the
-run relied on (`used_standins`). Stand-ins import only numpy and the standard library; this file
+run relied on (`used_standins`). Stand-ins import only numpy, the standard library and each other; this file
 is the grader's side and is never imported in the sandbox.
 """
 from __future__ import annotations
