@@ -519,7 +519,8 @@ def release_command(out_dir: Path, assignment) -> None:
     if (Path(path) / "pyproject.toml").is_file():
         click.echo(f"Student release written to {path}/. Students install it with `pip install {path}`.")
     else:
-        click.echo(f"Student release written to {path}/: the repository students start from.")
+        click.echo(f"Student release written to {path}/: the repository students start from"
+                   + (f", with its self-checks in {path}/checks/." if (Path(path) / "checks").is_dir() else "."))
 
 
 @main.command("assignments")

@@ -131,7 +131,13 @@ def run_self_check(path: Path, *, student_id: Optional[str] = None, exercises: I
     chosen = tuple(exercises) or assignment.stems
     unknown = [e for e in chosen if e not in assignment.stems]
     if unknown:
-        echo(f"Unknown exercise(s): {', '.join(unknown)}. Choose from: {', '.join(assignment.stems)}.")
+        held = [e for e in unknown if e in assignment.withheld]
+        if held:
+            echo(f"{', '.join(held)} cannot be checked with this copy of the grader (it leaves out what those "
+                 "checks need); your instructor checks it when grading. Choose from: "
+                 f"{', '.join(assignment.stems)}.")
+        else:
+            echo(f"Unknown exercise(s): {', '.join(unknown)}. Choose from: {', '.join(assignment.stems)}.")
         return False
     options = GradingOptions(hidden=False, timeout=timeout, exercises=chosen, assignment=assignment)
     given_id = student_id.strip() if student_id else ""

@@ -38,7 +38,8 @@ class Assignment:
     rubric of each exercise is `rubric_dir/<stem>.toml`. `release` names the function that builds
     the student release (`"module:function"`, called with the output folder), "" for none.
     `folder`: set for an assignment loaded from a folder outside the grader's package, so another
-    process (a batch's pool) can load it again by path.
+    process (a batch's pool) can load it again by path. `withheld`: stems this copy of the grader
+    cannot check (a student release's, checked when the instructor grades), not among `exercises`.
     """
 
     name: str
@@ -55,6 +56,7 @@ class Assignment:
     gradebook_name: str = ""  # the assignment's name in nbgrader's gradebook and CSV export
     release: str = ""
     folder: Optional[Path] = field(default=None, compare=False)
+    withheld: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         stems = [e.stem for e in self.exercises]

@@ -58,3 +58,15 @@ def test_hostile_cost_grades_the_solution_in_full_and_each_hostile_row_for_less(
     for name in ("480 MB answer", "forged replies", "ints beyond float"):
         score, top = rows[name][-1].split("/")
         assert top == "20" and float(score) < 20, rows[name]
+
+
+def test_da6401_class_grades_the_solution_with_full_marks_on_the_network_parts():
+    # student 1 hands in the solution, student 2 the first catalogued variant (a correct one)
+    done = subprocess.run([sys.executable, str(BENCH / "da6401_class.py"), "--students", "2", "--jobs", "2"],
+                          capture_output=True, text=True, timeout=600, cwd=BENCH.parent)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    rows = {name: line.split() for line in done.stdout.splitlines()
+            for name in ("network parts", "training parts", "everything") if line.startswith(name)}
+    assert set(rows) == {"network parts", "training parts", "everything"}, done.stdout
+    assert rows["network parts"][-1] == "2/2"  # the model part cannot score here: no real test data
+    assert all(float(row[-5]) > 0 for row in rows.values())  # seconds per repository were measured

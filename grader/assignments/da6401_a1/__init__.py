@@ -19,7 +19,7 @@ from grader.assignments.spec import Assignment, Exercise
 
 FOLDER = Path(__file__).resolve().parent
 
-EXERCISES = (
+ALL_EXERCISES = (
     Exercise("a1_forward", "forward: logits on fixed weights, for each activation", ("NeuralNetwork", "forward")),
     Exercise("a1_gradients", "backward: gradients against the reference and central differences",
              ("NeuralNetwork", "backward")),
@@ -29,6 +29,17 @@ EXERCISES = (
              ("NeuralNetwork",)),
     Exercise("a1_model", "best_model.npy: the handed-in model on the private test split"),
 )
+
+
+def withheld_parts(folder: Path = FOLDER) -> tuple[str, ...]:
+    """The parts a student release cannot check (`release.py` writes the list): () in the instructor's tree."""
+    listed = folder / "withheld_parts.txt"
+    return tuple(line.strip() for line in listed.read_text(encoding="utf-8").splitlines()
+                 if line.strip()) if listed.is_file() else ()
+
+
+# Every part here; in a student release, those it ships checks for.
+EXERCISES = tuple(exercise for exercise in ALL_EXERCISES if exercise.stem not in withheld_parts())
 
 # The student writes the gradients: frameworks that would compute them are blocked. tensorflow is
 # not: `from tensorflow.keras.datasets import mnist` finds the grader's stand-in first.
@@ -48,4 +59,5 @@ ASSIGNMENT = Assignment(
     load_timeout=60.0,
     gradebook_name="da6401_a1",
     release="grader.assignments.da6401_a1.release:build_release",
+    withheld=withheld_parts(),
 )

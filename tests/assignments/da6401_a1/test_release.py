@@ -17,7 +17,8 @@ def test_the_release_is_the_skeleton_with_its_workflow_and_no_solution(tmp_path)
     assert done.exit_code == 0 and "the repository students start from" in done.output, done.output
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert {"src/ann/neural_network.py", "src/train.py", ".github/workflows/checks.yml", "README.md"} <= set(files)
-    assert not any(name.startswith(("solution", "reference", "checks")) for name in files)
+    assert not any(name.startswith(("solution", "reference", "src/ann/reference")) for name in files)
+    assert "checks/pyproject.toml" in files  # the self-checks, which hold no answer key (test_student_checks.py)
     network = ast.parse((out / "src/ann/neural_network.py").read_text())
     methods = {node.name for node in ast.walk(network) if isinstance(node, ast.FunctionDef)}
     assert {"forward", "backward", "get_weights", "set_weights", "update_weights"} <= methods

@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.checks.lib.withheld import withheld
+
 Elementwise = Callable[[ArrayLike], np.ndarray]
 
 
@@ -29,6 +31,7 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
+@withheld
 def sigmoid_derivative(z: ArrayLike) -> np.ndarray:
     """sigma'(z) = sigma(z) (1 - sigma(z)) = e / (1 + e)^2 with e = exp(-|z|) (sigma' is even)."""
     e = np.exp(-np.abs(np.asarray(z, dtype=np.float64)))
@@ -40,6 +43,7 @@ def tanh(z: ArrayLike) -> np.ndarray:
     return np.tanh(np.asarray(z, dtype=np.float64))
 
 
+@withheld
 def tanh_derivative(z: ArrayLike) -> np.ndarray:
     """tanh'(z) = 1 - tanh(z)^2."""
     t = np.tanh(np.asarray(z, dtype=np.float64))
@@ -51,6 +55,7 @@ def relu(z: ArrayLike) -> np.ndarray:
     return np.maximum(np.asarray(z, dtype=np.float64), 0.0)
 
 
+@withheld
 def relu_derivative(z: ArrayLike) -> np.ndarray:
     """relu'(z) = 1 where z > 0, else 0 (the subgradient 0 is taken at z = 0)."""
     return (np.asarray(z, dtype=np.float64) > 0).astype(np.float64)

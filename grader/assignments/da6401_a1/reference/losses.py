@@ -23,6 +23,8 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.checks.lib.withheld import withheld
+
 LossFunction = Callable[[ArrayLike, ArrayLike], float]
 LossGradient = Callable[[ArrayLike, ArrayLike], np.ndarray]
 
@@ -50,6 +52,7 @@ def log_softmax(logits: ArrayLike) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
+@withheld
 def softmax_jacobian(logits: ArrayLike) -> np.ndarray:
     """J[b, c, d] = dp_bc / dz_bd = p_bc (delta_cd - p_bd), a (B, C, C) stack (for tests and diagnosis)."""
     p = softmax(logits)
@@ -89,6 +92,7 @@ def cross_entropy(logits: ArrayLike, y: ArrayLike) -> float:
     return float(-np.sum(Y * log_softmax(Z)) / Z.shape[0])
 
 
+@withheld
 def cross_entropy_gradient(logits: ArrayLike, y: ArrayLike) -> np.ndarray:
     """dL/dZ = (p - Y) / B, shape (B, C): softmax and cross-entropy's Jacobians collapse to this."""
     Z, Y = _batch(logits, y)
@@ -101,6 +105,7 @@ def mean_squared_error(logits: ArrayLike, y: ArrayLike) -> float:
     return float(np.mean((softmax(Z) - Y) ** 2))
 
 
+@withheld
 def mean_squared_error_gradient(logits: ArrayLike, y: ArrayLike) -> np.ndarray:
     """dL/dZ (B, C) through the softmax: with G = dL/dp = 2 (p - Y) / (B C),
 
@@ -132,6 +137,7 @@ def loss_value(name: str, logits: ArrayLike, y: ArrayLike) -> float:
     return LOSSES[canonical_loss(name)][0](logits, y)
 
 
+@withheld
 def loss_gradient(name: str, logits: ArrayLike, y: ArrayLike) -> np.ndarray:
     """dL/dZ (B, C) of the batch-mean loss `name`."""
     return LOSSES[canonical_loss(name)][1](logits, y)

@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 from grader.assignments.da6401_a1.reference.activations import activation_pair
 from grader.assignments.da6401_a1.reference.gradcheck import central_difference
 from grader.assignments.da6401_a1.reference.losses import loss_gradient, loss_value
+from grader.checks.lib.withheld import withheld
 
 Arrays = list[np.ndarray]
 
@@ -77,6 +78,7 @@ def forward(weights: Sequence[ArrayLike], biases: Sequence[ArrayLike], X: ArrayL
     return pre_activations[-1], ForwardCache(tuple(inputs), tuple(pre_activations))
 
 
+@withheld
 def backpropagate(weights: Sequence[ArrayLike], cache: ForwardCache, delta: ArrayLike,
                   activation: str) -> tuple[Arrays, Arrays]:
     """(grad_Ws, grad_bs), input layer first, for a given output delta = dL/dZ_{L-1} (B, n_L).
@@ -97,6 +99,7 @@ def backpropagate(weights: Sequence[ArrayLike], cache: ForwardCache, delta: Arra
     return grad_Ws, grad_bs
 
 
+@withheld
 def backward(weights: Sequence[ArrayLike], biases: Sequence[ArrayLike], cache: ForwardCache, y: ArrayLike,
              loss: str, activation: str) -> tuple[Arrays, Arrays]:
     """(grad_Ws, grad_bs) of the batch-mean `loss`, input layer first, shapes of weights and biases.
@@ -117,6 +120,7 @@ def loss_at(weights: Sequence[ArrayLike], biases: Sequence[ArrayLike], X: ArrayL
     return loss_value(loss, logits, y)
 
 
+@withheld
 def numerical_gradients(weights: Sequence[ArrayLike], biases: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike,
                         loss: str, activation: str, h: float = 1e-6) -> tuple[Arrays, Arrays]:
     """(grad_Ws, grad_bs) by central differences of `loss_at`, input layer first: for tests only.

@@ -19,6 +19,7 @@ from grader.assignments.da6401_a1.reference.activations import activation_pair
 from grader.assignments.da6401_a1.reference.losses import loss_value, one_hot
 from grader.assignments.da6401_a1.reference.network import backward, forward
 from grader.checks.base import CheckContext
+from grader.checks.lib.withheld import recorded
 
 INPUT_SIZE = 784  # 28 x 28 pixels: the skeleton's default, which many students hardcode
 OUTPUT_SIZE = 10
@@ -120,6 +121,7 @@ class Case:
     def reference_logits(self) -> np.ndarray:
         return forward(self.weights, self.biases, self.X, self.activation)[0]
 
+    @recorded("da6401_a1", "reference_gradients")
     def reference_gradients(self) -> list[np.ndarray]:
         """The batch-mean loss's gradients, flat, input layer first."""
         _, cache = forward(self.weights, self.biases, self.X, self.activation)

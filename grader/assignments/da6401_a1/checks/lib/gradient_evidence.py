@@ -34,8 +34,11 @@ from grader.assignments.da6401_a1.reference.losses import loss_gradient, one_hot
 from grader.assignments.da6401_a1.reference.network import ForwardCache, forward
 from grader.checks.base import Verdict, ok
 from grader.checks.compare import relative_error
+from grader.checks.lib.withheld import prefetch, recorded, withheld
 from grader.diagnosis.scale import SIGN, Factor, batch_factors, common_code, match_scale
 from grader.diagnosis.variants import matching_gradients
+
+TABLE = "da6401_a1"  # where a student release keeps the answers of `@recorded` functions
 
 RIGHT_DELTA = {
     "cross_entropy": "the output delta is (p - Y) / B with p = softmax(logits)",
@@ -109,6 +112,7 @@ def shared_scale(got: Sequence[np.ndarray], right: Sequence[np.ndarray], wrong: 
     return (code, matches[0].factor.label) if code else None
 
 
+@withheld
 def backpropagate(case: Case, cache: ForwardCache, delta: np.ndarray, factor: DerivativeSlip) -> list[np.ndarray]:
     """Flat gradients for an output delta, with act'(Z_l) computed by `factor(Z_l, A_{l+1})`."""
     grad_Ws, grad_bs = [None] * case.depth, [None] * case.depth
@@ -120,6 +124,7 @@ def backpropagate(case: Case, cache: ForwardCache, delta: np.ndarray, factor: De
     return flat(grad_Ws, grad_bs)
 
 
+@withheld
 def hidden_factor_slips(activation: str) -> list[tuple[str, DerivativeSlip]]:
     """(code, act'(Z) as the slip computes it from Z and A = act(Z))."""
     _, derivative = activation_pair(activation)
@@ -135,6 +140,7 @@ def hidden_factor_slips(activation: str) -> list[tuple[str, DerivativeSlip]]:
     return slips
 
 
+@withheld
 def output_delta_slips(case: Case, logits: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """(code, output delta) of the mean_squared_error slips; none for cross_entropy."""
     if case.loss != "mean_squared_error":
@@ -146,6 +152,7 @@ def output_delta_slips(case: Case, logits: np.ndarray) -> list[tuple[str, np.nda
             ("mse_missing_softmax_jacobian", 2.0 * (p - Y) / B)]
 
 
+@recorded(TABLE, "gradient_variants")
 def gradient_variants(case: Case) -> list[tuple[str, list[np.ndarray]]]:
     """The case's gradients with one known step changed, each (code, flat gradients)."""
     logits, cache = forward(case.weights, case.biases, case.X, case.activation)
@@ -168,6 +175,7 @@ def judge_gradients(grads: Gradients, right: Sequence[np.ndarray], case: Case, s
     (code, words) when the student's forward already disagrees with the reference.
     """
     depth = case.depth
+    prefetch(gradient_variants, case)  # building a student release: ship this case's variants too
     wrong = wrong_tensors(grads.tensors, right, rtol, float(settings.get("norm_floor", 1e-4)))
     if grads.slip:
         after = "once rearranged they are right" if not wrong else f"even then: {describe_wrong(wrong, depth)}"
